@@ -1,0 +1,63 @@
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * @since 0.1.0
+ */
+export * as Annotation from "./Annotation.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ApiError from "./ApiError.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ChatCompletion from "./ChatCompletion.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ChatCompletionChunk from "./ChatCompletionChunk.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ChatCompletionRequest from "./ChatCompletionRequest.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ContentPart from "./ContentPart.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Embeddings from "./Embeddings.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as FinishReason from "./FinishReason.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Logprobs from "./Logprobs.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Models from "./Models.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ToolCall from "./ToolCall.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Usage from "./Usage.js"

@@ -1,0 +1,18 @@
+import * as Schema from "effect/Schema"
+
+/** Annotations that keep unknown (vendor) fields through decode and encode. */
+export const preserveExtras = { parseOptions: { onExcessProperty: "preserve" } } as const
+
+/** A lenient wire object: unknown fields are kept, never rejected. */
+export const wireStruct = <Fields extends Schema.Struct.Fields>(fields: Fields) =>
+  Schema.Struct(fields).annotations(preserveExtras)
+
+/** An optional field where null and absent mean the same (decoded as absent). */
+export const opt = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { nullable: true })
+
+/** A field that may be absent or null on the wire and decodes to a default. */
+export const withDefault = <S extends Schema.Schema.Any>(schema: S, value: () => Schema.Schema.Type<S>) =>
+  Schema.optionalWith(schema, { nullable: true, default: value })
+
+/** An optional outgoing field: unset fields are not sent. */
+export const field = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
