@@ -2,3 +2,7 @@
  * @since 0.1.0
  */
 
+/**
+ * @since 0.1.0
+ */
+export * as NexosError from "./NexosError.js"
