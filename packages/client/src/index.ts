@@ -5,4 +5,19 @@
 /**
  * @since 0.1.0
  */
+export * as NexosClient from "./NexosClient.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as NexosError from "./NexosError.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ResponseMeta from "./ResponseMeta.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as RetryPolicy from "./RetryPolicy.js"

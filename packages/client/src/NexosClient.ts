@@ -1,0 +1,300 @@
+/**
+ * The nexos.ai client as an Effect service. `NexosClient.layer(options)` / `layerConfig()` build it on top of any
+ * `HttpClient.HttpClient` (the caller picks the transport: undici, fetch, or a fake). Requests are validated before
+ * sending (`InvalidRequest`), sent under the transport policy (per-attempt timeout, retry `Schedule`), and bodies
+ * decoded with the wire schemas. Per-request overrides (headers, timeout, retry policy, extra body fields, query
+ * parameters such as the gateway's `fallbacks`) ride on each call or in the Context via `withRequestOptions`.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as ChatCompletion from "@nexos-effect/schema/ChatCompletion"
+import * as ChatCompletionSchema from "@nexos-effect/schema/ChatCompletion"
+import * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
+import * as Embeddings from "@nexos-effect/schema/Embeddings"
+import * as Models from "@nexos-effect/schema/Models"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
+import { dual } from "effect/Function"
+import { globalValue } from "effect/GlobalValue"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Transport from "./internal/transport.js"
+import * as NexosError from "./NexosError.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * The default base URL.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultBaseUrl = "https://api.nexos.ai/v1"
+
+/**
+ * The default `User-Agent` (the gateway's edge blocks some default agents, so one is always sent).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultUserAgent = "nexos-effect/0.1.0"
+
+/**
+ * Client options. Only `apiKey` is required.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly apiKey: Redacted.Redacted<string>
+  /** Default `https://api.nexos.ai/v1`. */
+  readonly baseUrl?: string
+  /** `bearer` (default) sends `Authorization: Bearer <key>`; `x-api-key` sends `X-Api-Key: <key>`. */
+  readonly authHeader?: "bearer" | "x-api-key"
+  /** Headers sent with every request. */
+  readonly headers?: Readonly<Record<string, string>>
+  /** Default `nexos-effect/<version>`. */
+  readonly userAgent?: string
+  /** Per-attempt timeout, until the whole non-streaming response (streams: until headers). Default 10 minutes. */
+  readonly timeout?: Duration.DurationInput
+  /** The retry policy. Default `RetryPolicy.defaultPolicy`. */
+  readonly retry?: RetryPolicy.RetryPolicy
+  /** Streams: time allowed from the response headers to the first chunk. Default 60 s. */
+  readonly firstChunkTimeout?: Duration.DurationInput
+  /** Streams: time allowed between two chunks. Default 60 s. */
+  readonly idleTimeout?: Duration.DurationInput
+}
+
+/**
+ * Per-request overrides; each replaces the client's setting for one call (headers are merged).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RequestOptions {
+  readonly headers?: Readonly<Record<string, string>>
+  readonly timeout?: Duration.DurationInput
+  readonly retry?: RetryPolicy.RetryPolicy
+  /** Fields merged into the JSON body as they are (vendor extensions the schema does not know). */
+  readonly extraBody?: Readonly<Record<string, unknown>>
+  /** Query parameters, e.g. `{ fallbacks: "true" }`. */
+  readonly query?: Readonly<Record<string, string>>
+  readonly firstChunkTimeout?: Duration.DurationInput
+  readonly idleTimeout?: Duration.DurationInput
+}
+
+/**
+ * The client service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  readonly chat: {
+    readonly completions: {
+      /** A non-streaming completion. The result carries `ResponseMeta`. */
+      readonly create: (
+        request: ChatCompletionRequest.ChatCompletionRequest,
+        options?: RequestOptions
+      ) => Effect.Effect<ChatCompletion.ChatCompletion, NexosError.NexosError>
+    }
+  }
+  readonly models: {
+    /** The models enabled for the key (`GET /models`). */
+    readonly list: (options?: RequestOptions) => Effect.Effect<Models.ModelList, NexosError.NexosError>
+  }
+  readonly embeddings: {
+    /** Embeddings for one or more inputs (`POST /embeddings`). */
+    readonly create: (
+      request: Embeddings.EmbeddingsRequest,
+      options?: RequestOptions
+    ) => Effect.Effect<Embeddings.EmbeddingsResponse, NexosError.NexosError>
+  }
+}
+
+/**
+ * The client's Context tag.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class NexosClient extends Context.Tag("@nexos-effect/client/NexosClient")<NexosClient, Service>() {}
+
+/**
+ * Overrides applied to every client call made inside an effect (merged under each call's own options).
+ *
+ * @since 0.1.0
+ * @category request options
+ */
+export const currentRequestOptions: FiberRef.FiberRef<RequestOptions> = globalValue(
+  Symbol.for("@nexos-effect/client/NexosClient/currentRequestOptions"),
+  () => FiberRef.unsafeMake<RequestOptions>({})
+)
+
+/**
+ * Runs an effect with request overrides for every client call inside it.
+ *
+ * @since 0.1.0
+ * @category request options
+ */
+export const withRequestOptions: {
+  (options: RequestOptions): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, options: RequestOptions): Effect.Effect<A, E, R>
+} = dual(
+  2,
+  <A, E, R>(self: Effect.Effect<A, E, R>, options: RequestOptions): Effect.Effect<A, E, R> =>
+    Effect.locallyWith(self, currentRequestOptions, (current) => mergeOptions(current, options))
+)
+
+const mergeOptions = (base: RequestOptions, over: RequestOptions | undefined): RequestOptions =>
+  over === undefined ? base : {
+    ...base,
+    ...over,
+    ...(base.headers !== undefined || over.headers !== undefined
+      ? { headers: { ...base.headers, ...over.headers } }
+      : {}),
+    ...(base.extraBody !== undefined || over.extraBody !== undefined
+      ? { extraBody: { ...base.extraBody, ...over.extraBody } }
+      : {}),
+    ...(base.query !== undefined || over.query !== undefined ? { query: { ...base.query, ...over.query } } : {})
+  }
+
+const resolve = (options: Options): Effect.Effect<Transport.ResolvedConfig, ConfigError.ConfigError> =>
+  Effect.suspend(() => {
+    if (Redacted.value(options.apiKey).trim() === "") {
+      return Effect.fail(
+        ConfigError.InvalidData(["apiKey"], "The nexos API key is empty: set NEXOS_API_KEY or pass apiKey")
+      )
+    }
+    const baseUrl = (options.baseUrl ?? defaultBaseUrl).replace(/\/+$/, "")
+    if (!/^https?:\/\/[^/]/.test(baseUrl)) {
+      return Effect.fail(ConfigError.InvalidData(["baseUrl"], `The base URL must be http(s)://..., got ${baseUrl}`))
+    }
+    return Effect.succeed({
+      apiKey: options.apiKey,
+      baseUrl,
+      authHeader: options.authHeader ?? "bearer",
+      headers: options.headers ?? {},
+      userAgent: options.userAgent ?? defaultUserAgent,
+      timeout: Duration.decode(options.timeout ?? "10 minutes"),
+      retry: options.retry ?? RetryPolicy.defaultPolicy,
+      firstChunkTimeout: Duration.decode(options.firstChunkTimeout ?? "60 seconds"),
+      idleTimeout: Duration.decode(options.idleTimeout ?? "60 seconds")
+    })
+  })
+
+const invalid = (issues: ReadonlyArray<ChatCompletionRequest.Issue>, what: string) =>
+  new NexosError.InvalidRequest({
+    message: `Invalid ${what}: ${ChatCompletionRequest.formatIssues(issues)}`,
+    issues
+  })
+
+const validateEmbeddings = Schema.validateEither(Embeddings.EmbeddingsRequest, { errors: "all" })
+
+const operationSpan = (operation: string, model: string | undefined) =>
+  Effect.withSpan(model === undefined ? operation : `${operation} ${model}`, {
+    kind: "client",
+    attributes: {
+      "gen_ai.operation.name": operation,
+      "gen_ai.provider.name": "nexos",
+      ...(model === undefined ? {} : { "gen_ai.request.model": model })
+    }
+  })
+
+const annotateCompletion = (completion: ChatCompletion.ChatCompletion) =>
+  Effect.annotateCurrentSpan({
+    "gen_ai.response.id": completion.id,
+    "gen_ai.response.model": completion.model,
+    "gen_ai.response.finish_reasons": completion.choices.map((c) => c.finish_reason ?? ""),
+    ...(completion.usage === undefined ? {} : {
+      "gen_ai.usage.input_tokens": completion.usage.prompt_tokens,
+      "gen_ai.usage.output_tokens": completion.usage.completion_tokens
+    })
+  })
+
+/**
+ * Builds the service from options and an `HttpClient`. Fails with a `ConfigError` when the API key is empty or the
+ * base URL is malformed.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<Service, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const config = yield* resolve(options)
+    const client = yield* HttpClient.HttpClient
+    const readCompletion = Transport.readJson(ChatCompletionSchema.ChatCompletion)(config)
+    const readModels = Transport.readJson(Models.ModelList)(config)
+    const readEmbeddings = Transport.readJson(Embeddings.EmbeddingsResponse)(config)
+
+    const call = <A>(
+      method: "GET" | "POST",
+      path: string,
+      body: unknown,
+      options: RequestOptions | undefined,
+      read: Parameters<typeof Transport.send<A>>[4]
+    ) =>
+      Effect.flatMap(FiberRef.get(currentRequestOptions), (context) => {
+        const overrides = mergeOptions(context, options)
+        const request = Transport.buildRequest(config, method, path, body, overrides)
+        return Transport.send(client, config, request, overrides, read)
+      }).pipe(Transport.withRedactedHeaders)
+
+    const create = (request: ChatCompletionRequest.ChatCompletionRequest, options?: RequestOptions) => {
+      const { stream: _stream, stream_options: _streamOptions, ...body } = request
+      return Either.match(ChatCompletionRequest.encode(body), {
+        onLeft: (issues) => Effect.fail(invalid(issues, "chat completion request")),
+        onRight: (encoded) =>
+          call("POST", "/chat/completions", encoded, options, readCompletion).pipe(Effect.tap(annotateCompletion))
+      }).pipe(operationSpan("chat", request.model))
+    }
+
+    const listModels = (options?: RequestOptions) =>
+      call("GET", "/models", undefined, options, readModels).pipe(operationSpan("models", undefined))
+
+    const createEmbeddings = (request: Embeddings.EmbeddingsRequest, options?: RequestOptions) =>
+      Either.match(validateEmbeddings(request), {
+        onLeft: (error) => Effect.fail(invalid(ChatCompletionRequest.issuesOf(error), "embeddings request")),
+        onRight: (valid) => call("POST", "/embeddings", valid, options, readEmbeddings)
+      }).pipe(operationSpan("embeddings", request.model))
+
+    return {
+      chat: { completions: { create } },
+      models: { list: listModels },
+      embeddings: { create: createEmbeddings }
+    } satisfies Service
+  })
+
+/**
+ * The client as a Layer over an `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<NexosClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(NexosClient, make(options))
+
+/**
+ * The client as a Layer configured from the environment: `NEXOS_API_KEY` (required, redacted) and `NEXOS_BASE_URL`
+ * (default `https://api.nexos.ai/v1`). Other options come from `options`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Omit<Options, "apiKey" | "baseUrl"> = {}
+): Layer.Layer<NexosClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(
+    NexosClient,
+    Effect.gen(function*() {
+      const apiKey = yield* Config.redacted("NEXOS_API_KEY")
+      const baseUrl = yield* Config.string("NEXOS_BASE_URL").pipe(Config.withDefault(defaultBaseUrl))
+      return yield* make({ ...options, apiKey, baseUrl })
+    })
+  )

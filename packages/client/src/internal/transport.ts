@@ -1,0 +1,196 @@
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import type * as Schema from "effect/Schema"
+import * as NexosError from "../NexosError.js"
+import * as ResponseMeta from "../ResponseMeta.js"
+import type * as RetryPolicy from "../RetryPolicy.js"
+
+export interface ResolvedConfig {
+  readonly apiKey: Redacted.Redacted<string>
+  readonly baseUrl: string
+  readonly authHeader: "bearer" | "x-api-key"
+  readonly headers: Readonly<Record<string, string>>
+  readonly userAgent: string
+  readonly timeout: Duration.Duration
+  readonly retry: RetryPolicy.RetryPolicy
+  readonly firstChunkTimeout: Duration.Duration
+  readonly idleTimeout: Duration.Duration
+}
+
+export interface Overrides {
+  readonly headers?: Readonly<Record<string, string>>
+  readonly timeout?: Duration.DurationInput
+  readonly retry?: RetryPolicy.RetryPolicy
+  readonly extraBody?: Readonly<Record<string, unknown>>
+  readonly query?: Readonly<Record<string, string>>
+  readonly firstChunkTimeout?: Duration.DurationInput
+  readonly idleTimeout?: Duration.DurationInput
+}
+
+export const retryCountHeader = "x-nexos-retry-count"
+
+const redactedNames = ["authorization", "x-api-key", "x-nexos-key"]
+
+export const withRedactedHeaders = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.locallyWith(effect, Headers.currentRedactedNames, (names) => [...names, ...redactedNames])
+
+export const secretsOf = (config: ResolvedConfig): ReadonlyArray<string> => [Redacted.value(config.apiKey)]
+
+const transportError = (
+  config: ResolvedConfig,
+  error: HttpClientError.HttpClientError,
+  beforeFirstByte: boolean
+): NexosError.NexosError => {
+  const detail = NexosError.scrub(error.message, secretsOf(config))
+  if (error._tag === "RequestError" && error.reason !== "Transport") {
+    return new NexosError.InvalidRequest({
+      message: `The request could not be built (${error.reason}): ${detail}`,
+      issues: [{ path: "(request)", message: detail }]
+    })
+  }
+  return new NexosError.ConnectionError({
+    message: `Connection to the gateway failed: ${detail}`,
+    beforeFirstByte,
+    cause: error.cause
+  })
+}
+
+export const toHeaderRecord = (headers: Headers.Headers): Record<string, string> => headers as Record<string, string>
+
+export const buildRequest = (
+  config: ResolvedConfig,
+  method: "GET" | "POST",
+  path: string,
+  body: unknown,
+  overrides: Overrides
+): HttpClientRequest.HttpClientRequest => {
+  const auth: Record<string, string> = config.authHeader === "bearer"
+    ? { authorization: `Bearer ${Redacted.value(config.apiKey)}` }
+    : { "x-api-key": Redacted.value(config.apiKey) }
+  let request = HttpClientRequest.make(method)(config.baseUrl + path).pipe(
+    HttpClientRequest.setHeaders({
+      accept: "application/json",
+      "user-agent": config.userAgent,
+      ...config.headers,
+      ...overrides.headers,
+      ...auth
+    })
+  )
+  if (overrides.query !== undefined) request = HttpClientRequest.setUrlParams(request, overrides.query)
+  if (body !== undefined) {
+    const merged = overrides.extraBody === undefined ? body : { ...(body as object), ...overrides.extraBody }
+    request = HttpClientRequest.bodyText(request, JSON.stringify(merged), "application/json")
+  }
+  return request
+}
+
+const failOnStatus = (
+  config: ResolvedConfig,
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<HttpClientResponse.HttpClientResponse, NexosError.NexosError> =>
+  response.status >= 200 && response.status < 300
+    ? Effect.succeed(response)
+    : Effect.flatMap(
+      Effect.orElseSucceed(response.text, () => ""),
+      (bodyText) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.fail(
+            NexosError.fromResponse({
+              status: response.status,
+              headers: toHeaderRecord(response.headers),
+              bodyText,
+              now,
+              secrets: secretsOf(config)
+            })
+          ))
+    )
+
+/**
+ * Sends a request under the transport policy: per-attempt timeout (until the response headers, plus `whileBody`
+ * for non-streaming reads), status classification, and retries of retryable failures. The retry count of each
+ * attempt goes out in a header.
+ */
+export const send = <A>(
+  client: HttpClient.HttpClient,
+  config: ResolvedConfig,
+  request: HttpClientRequest.HttpClientRequest,
+  overrides: Overrides,
+  read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, NexosError.NexosError>
+): Effect.Effect<A, NexosError.NexosError> =>
+  Effect.suspend(() => {
+    const timeout = Duration.decode(overrides.timeout ?? config.timeout)
+    let attempt = 0
+    const once = Effect.suspend(() => {
+      const n = attempt++
+      const req = n === 0 ? request : HttpClientRequest.setHeader(request, retryCountHeader, String(n))
+      return client.execute(req).pipe(
+        Effect.mapError((error) => transportError(config, error, true)),
+        Effect.flatMap((response) => failOnStatus(config, response)),
+        Effect.flatMap(read),
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () =>
+            new NexosError.Timeout({
+              message: `No complete response within ${Duration.format(timeout)} (per-attempt timeout)`,
+              phase: "request",
+              timeoutMs: Duration.toMillis(timeout)
+            })
+        }),
+        Effect.withSpan("nexos.http.attempt", { attributes: { "nexos.attempt": n } })
+      )
+    })
+    return Effect.retry(once, {
+      schedule: overrides.retry ?? config.retry,
+      while: (error: NexosError.NexosError) => error.isRetryable
+    })
+  })
+
+/** Reads a JSON body and decodes it with a schema; failures become `DecodeError` with a bounded excerpt. */
+export const readJson = <A, I>(schema: Schema.Schema<A, I>) => {
+  const decode = ParseResult.decodeUnknownEither(schema, { errors: "first" })
+  return (config: ResolvedConfig) =>
+  (response: HttpClientResponse.HttpClientResponse): Effect.Effect<A, NexosError.NexosError> =>
+    Effect.flatMap(
+      Effect.mapError(response.text, (error) => transportError(config, error, false)),
+      (text) => {
+        const requestId = response.headers["x-request-id"]
+        const fail = (message: string) =>
+          Effect.fail(
+            new NexosError.DecodeError({
+              message,
+              excerpt: NexosError.excerpt(NexosError.scrub(text, secretsOf(config))),
+              ...(requestId === undefined ? {} : { requestId })
+            })
+          )
+        let json: unknown
+        try {
+          json = JSON.parse(text)
+        } catch (e) {
+          return fail(`The response body is not JSON: ${(e as Error).message}`)
+        }
+        const result = decode(json)
+        if (result._tag === "Left") {
+          return fail(
+            `The response body does not have the expected shape: ${
+              ParseResult.TreeFormatter.formatIssueSync(result.left)
+            }`
+          )
+        }
+        const value = result.right
+        if (typeof value === "object" && value !== null) {
+          ResponseMeta.attach(value, ResponseMeta.fromHeaders(response.status, toHeaderRecord(response.headers)))
+        }
+        return Effect.succeed(value)
+      }
+    )
+}
+
+export type Execute = typeof HttpClient.HttpClient.Service
