@@ -12,7 +12,8 @@ import * as Schema from "effect/Schema"
 import { field } from "./internal/wire.js"
 
 const strict = { parseOptions: { onExcessProperty: "error" } } as const
-const obj = <Fields extends Schema.Struct.Fields>(fields: Fields) => Schema.Struct(fields).annotations(strict)
+const obj = <Fields extends Schema.Struct.Fields>(fields: Fields, identifier?: string) =>
+  Schema.Struct(fields).annotations(identifier === undefined ? strict : { ...strict, identifier })
 
 const range = (min: number, max: number, what = "a number") =>
   Schema.Number.pipe(
@@ -42,7 +43,7 @@ const nonEmptyArray = <S extends Schema.Schema.Any>(item: S) =>
  * @since 0.1.0
  * @category content parts
  */
-export const TextPart = obj({ type: Schema.Literal("text"), text: Schema.String })
+export const TextPart = obj({ type: Schema.Literal("text"), text: Schema.String }, "TextPart")
 
 /**
  * @since 0.1.0
@@ -51,7 +52,7 @@ export const TextPart = obj({ type: Schema.Literal("text"), text: Schema.String 
 export const ImagePart = obj({
   type: Schema.Literal("image_url"),
   image_url: obj({ url: NonEmptyString, detail: field(Schema.Literal("auto", "low", "high")) })
-})
+}, "ImagePart")
 
 /**
  * @since 0.1.0
@@ -60,13 +61,13 @@ export const ImagePart = obj({
 export const AudioPart = obj({
   type: Schema.Literal("input_audio"),
   input_audio: obj({ data: Schema.String, format: Schema.Literal("wav", "mp3") })
-})
+}, "AudioPart")
 
 /**
  * @since 0.1.0
  * @category content parts
  */
-export const RefusalPart = obj({ type: Schema.Literal("refusal"), refusal: Schema.String })
+export const RefusalPart = obj({ type: Schema.Literal("refusal"), refusal: Schema.String }, "RefusalPart")
 
 const TextContent = Schema.Union(Schema.String, nonEmptyArray(TextPart))
 
@@ -78,13 +79,16 @@ export const DeveloperMessage = obj({
   role: Schema.Literal("developer"),
   content: TextContent,
   name: field(Schema.String)
-})
+}, "DeveloperMessage")
 
 /**
  * @since 0.1.0
  * @category messages
  */
-export const SystemMessage = obj({ role: Schema.Literal("system"), content: TextContent, name: field(Schema.String) })
+export const SystemMessage = obj(
+  { role: Schema.Literal("system"), content: TextContent, name: field(Schema.String) },
+  "SystemMessage"
+)
 
 /**
  * @since 0.1.0
@@ -94,7 +98,7 @@ export const UserMessage = obj({
   role: Schema.Literal("user"),
   content: Schema.Union(Schema.String, nonEmptyArray(Schema.Union(TextPart, ImagePart, AudioPart))),
   name: field(Schema.String)
-})
+}, "UserMessage")
 
 /**
  * A tool call as sent back in an assistant message.
@@ -106,7 +110,7 @@ export const MessageToolCall = obj({
   id: Schema.String,
   type: Schema.Literal("function"),
   function: obj({ name: Schema.String, arguments: Schema.String })
-})
+}, "MessageToolCall")
 
 /**
  * @since 0.1.0
@@ -121,12 +125,14 @@ export const AssistantMessage = obj({
   tool_calls: field(Schema.Array(MessageToolCall)),
   function_call: field(Schema.NullOr(obj({ name: Schema.String, arguments: Schema.String })))
 }).pipe(
-  Schema.filter((m) =>
-    m.content !== undefined && m.content !== null || m.tool_calls !== undefined || m.function_call != null ||
-    m.refusal != null || {
-      path: ["content"],
-      message: "an assistant message needs content unless it has tool_calls or function_call"
-    }
+  Schema.filter(
+    (m) =>
+      m.content !== undefined && m.content !== null || (m.tool_calls !== undefined && m.tool_calls.length > 0) ||
+      m.function_call != null || m.refusal != null || {
+        path: ["content"],
+        message: "an assistant message needs content unless it has tool_calls or function_call"
+      },
+    { identifier: "AssistantMessage" }
   )
 )
 
@@ -139,8 +145,10 @@ export const AssistantMessage = obj({
 export const ToolMessage = obj({
   role: Schema.Literal("tool"),
   content: TextContent,
-  tool_call_id: NonEmptyString.annotations({ missingMessage: "is missing: a tool message must name its tool_call_id" })
-})
+  tool_call_id: Schema.propertySignature(NonEmptyString).annotations({
+    missingMessage: () => "is missing: a tool message must name the tool_call_id it answers"
+  })
+}, "ToolMessage")
 
 /**
  * Deprecated function result message.
@@ -152,7 +160,7 @@ export const FunctionMessage = obj({
   role: Schema.Literal("function"),
   content: Schema.NullOr(Schema.String),
   name: Schema.String
-})
+}, "FunctionMessage")
 
 /**
  * Any message, discriminated by `role`.
@@ -189,7 +197,7 @@ export const FunctionTool = obj({
     parameters: field(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
     strict: field(Schema.NullOr(Schema.Boolean))
   })
-})
+}, "FunctionTool")
 
 /**
  * A search on one of the query engines (`google_search`, `bing_search`, `amazon_search`).
@@ -199,13 +207,15 @@ export const FunctionTool = obj({
  */
 export const QuerySearch = obj({
   tool: Schema.Literal("google_search", "bing_search", "amazon_search").annotations({
-    message: (i) =>
-      `a query MCP needs tool google_search, bing_search or amazon_search, got ${JSON.stringify(i.actual)}`
+    message: (i) => ({
+      message: `a query MCP needs tool google_search, bing_search or amazon_search, got ${JSON.stringify(i.actual)}`,
+      override: true
+    })
   }),
   query: Schema.String,
   geo_location: field(Schema.String),
   parse: field(Schema.Boolean)
-})
+}, "QuerySearch")
 
 /**
  * A fetch of one URL through the `universal` tool.
@@ -220,7 +230,7 @@ export const UrlSearch = obj({
   url: NonEmptyString,
   geo_location: field(Schema.String),
   parse: field(Schema.Boolean)
-})
+}, "UrlSearch")
 
 /**
  * A custom MCP search for `web_search`; the tool must fit the type (query: a search engine, url: universal).
@@ -243,7 +253,7 @@ export const UserLocation = obj({
   country: field(Schema.String),
   region: field(Schema.String),
   timezone: field(Schema.String)
-})
+}, "UserLocation")
 
 /**
  * The nexos `web_search` tool; `{ type: "web_search" }` alone is valid.
@@ -258,7 +268,7 @@ export const WebSearchTool = obj({
     user_location: field(UserLocation),
     mcp: field(WebSearchMcp)
   }))
-})
+}, "WebSearchTool")
 
 /**
  * The nexos `rag` tool: searches a knowledge collection.
@@ -277,7 +287,7 @@ export const RagTool = obj({
       model_uuid: field(Schema.String)
     }))
   }))
-})
+}, "RagTool")
 
 /**
  * The nexos `tika_ocr` tool: extracts text from an uploaded file.
@@ -285,7 +295,10 @@ export const RagTool = obj({
  * @since 0.1.0
  * @category tools
  */
-export const TikaOcrTool = obj({ type: Schema.Literal("tika_ocr"), tika_ocr: obj({ file_id: NonEmptyString }) })
+export const TikaOcrTool = obj(
+  { type: Schema.Literal("tika_ocr"), tika_ocr: obj({ file_id: NonEmptyString }) },
+  "TikaOcrTool"
+)
 
 /**
  * Any tool, discriminated by `type`.
@@ -387,7 +400,7 @@ const Fields = {
  * @since 0.1.0
  * @category schemas
  */
-export const ChatCompletionRequest = obj(Fields).pipe(
+export const ChatCompletionRequest = obj(Fields, "ChatCompletionRequest").pipe(
   Schema.filter((r) => {
     const issues: Array<Schema.FilterIssue> = []
     if (r.top_logprobs !== undefined && r.logprobs !== true) {
@@ -427,14 +440,39 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
     ""
   ) || "(request)"
 
+const expectedActual = /^Expected (.*), actual (.*)$/s
+
 /**
  * Turns a parse error into issues that name the field.
  *
  * @since 0.1.0
  * @category validation
  */
-export const issuesOf = (error: ParseResult.ParseError): ReadonlyArray<Issue> =>
-  ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => ({ path: formatPath(i.path), message: i.message }))
+export const issuesOf = (error: ParseResult.ParseError): ReadonlyArray<Issue> => {
+  const all = ParseResult.ArrayFormatter.formatErrorSync(error)
+  // A union reports every member it tried ("Expected string, actual [...]" next to the real problem of the array
+  // member): a plain type mismatch is dropped when another issue is more specific about the same value (it points
+  // deeper into it, or is a failed check at the same path).
+  const within = (inner: ReadonlyArray<PropertyKey>, outer: ReadonlyArray<PropertyKey>) =>
+    inner.length >= outer.length && outer.every((key, i) => inner[i] === key)
+  const moreSpecific = (other: ParseResult.ArrayFormatterIssue, issue: ParseResult.ArrayFormatterIssue) =>
+    other !== issue && within(other.path, issue.path) &&
+    (other.path.length > issue.path.length || other._tag !== "Type")
+  const kept = all
+    .filter((issue) => issue._tag !== "Type" || !all.some((other) => moreSpecific(other, issue)))
+    .map((issue) => ({ path: formatPath(issue.path), message: issue.message }))
+  // The members that are left and all say "Expected X, actual Y" about one value become one issue.
+  const out: Array<Issue> = []
+  for (const issue of kept) {
+    const last = out[out.length - 1]
+    const a = last === undefined || last.path !== issue.path ? null : expectedActual.exec(last.message)
+    const b = a === null ? null : expectedActual.exec(issue.message)
+    if (a !== null && b !== null && a[2] === b[2]) {
+      out[out.length - 1] = { path: issue.path, message: `Expected ${a[1]} | ${b[1]}, actual ${a[2]}` }
+    } else out.push(issue)
+  }
+  return out
+}
 
 /**
  * One line that names every problem: `n: must be an integer from 1 to 128, got 0`.
