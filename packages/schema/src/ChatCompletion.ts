@@ -126,7 +126,7 @@ export const text = (completion: ChatCompletion, choice = 0): string =>
 export const reasoning = (completion: ChatCompletion, choice = 0): string => {
   const message = completion.choices.find((c) => c.index === choice)?.message
   if (message === undefined) return ""
-  return message.reasoning_content ?? message.reasoning ?? ContentPart.reasoning(message.content)
+  return message.reasoning_content || message.reasoning || ContentPart.reasoning(message.content)
 }
 
 /**

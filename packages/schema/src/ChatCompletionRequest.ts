@@ -9,7 +9,7 @@
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { field } from "./internal/wire.js"
+import { field, stripUndefined } from "./internal/wire.js"
 
 const strict = { parseOptions: { onExcessProperty: "error" } } as const
 const obj = <Fields extends Schema.Struct.Fields>(fields: Fields, identifier?: string) =>
@@ -486,13 +486,13 @@ export const formatIssues = (issues: ReadonlyArray<Issue>): string =>
 const validateEither = Schema.validateEither(ChatCompletionRequest, { errors: "all" })
 
 /**
- * Checks a request against the API's rules. Returns the request unchanged, or every issue found.
+ * Checks a request against the API's rules (keys set to `undefined` count as unset). Returns the request unchanged, or every issue found.
  *
  * @since 0.1.0
  * @category validation
  */
 export const validate = (request: unknown): Either.Either<ChatCompletionRequest, ReadonlyArray<Issue>> =>
-  Either.mapLeft(validateEither(request), issuesOf)
+  Either.mapLeft(validateEither(stripUndefined(request)), issuesOf)
 
 /**
  * Validates and encodes a request to the JSON object the API expects (unset fields are absent).
@@ -501,4 +501,7 @@ export const validate = (request: unknown): Either.Either<ChatCompletionRequest,
  * @category validation
  */
 export const encode = (request: ChatCompletionRequest): Either.Either<unknown, ReadonlyArray<Issue>> =>
-  Either.mapLeft(Schema.encodeEither(ChatCompletionRequest, { errors: "all" })(request), issuesOf)
+  Either.mapLeft(
+    Schema.encodeEither(ChatCompletionRequest, { errors: "all" })(stripUndefined(request) as ChatCompletionRequest),
+    issuesOf
+  )

@@ -5,16 +5,16 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { opt, wireStruct } from "./internal/wire.js"
+import { opt, wireStruct, withDefault } from "./internal/wire.js"
 
 /**
- * A response content part: `type` plus whatever the provider sent (`text`, `thinking`, `refusal`, ...).
+ * A response content part (`type` defaults to `"text"`): `type` plus whatever the provider sent (`text`, `thinking`, `refusal`, ...).
  *
  * @since 0.1.0
  * @category schemas
  */
 export const ContentPart = wireStruct({
-  type: Schema.String,
+  type: withDefault(Schema.String, () => "text"),
   text: opt(Schema.String),
   refusal: opt(Schema.String),
   thinking: opt(Schema.Unknown)

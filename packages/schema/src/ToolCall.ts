@@ -8,6 +8,18 @@ import * as Schema from "effect/Schema"
 import { wireStruct, withDefault } from "./internal/wire.js"
 
 /**
+ * Tool-call arguments as JSON text. Some providers send an object instead of a string; it is kept as its JSON text.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ArgumentsText = Schema.transform(
+  Schema.Union(Schema.String, Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  Schema.String,
+  { strict: true, decode: (a) => (typeof a === "string" ? a : JSON.stringify(a)), encode: (s) => s }
+)
+
+/**
  * The function part of a tool call.
  *
  * @since 0.1.0
@@ -15,7 +27,7 @@ import { wireStruct, withDefault } from "./internal/wire.js"
  */
 export const FunctionCall = wireStruct({
   name: withDefault(Schema.String, () => ""),
-  arguments: withDefault(Schema.String, () => "")
+  arguments: withDefault(ArgumentsText, () => "")
 })
 
 /**
@@ -33,7 +45,7 @@ export interface FunctionCall extends Schema.Schema.Type<typeof FunctionCall> {}
 export const ToolCall = wireStruct({
   id: withDefault(Schema.String, () => ""),
   type: withDefault(Schema.String, () => "function"),
-  function: FunctionCall
+  function: withDefault(FunctionCall, () => ({ name: "", arguments: "" }))
 })
 
 /**

@@ -501,3 +501,40 @@ describe("accessors", () => {
     assert.strictEqual(Annotation.key({}), "")
   })
 })
+
+describe("wider leniency", () => {
+  it("tool-call arguments sent as an object are kept as their JSON text; a null function decodes to empty", () => {
+    const decoded = Schema.decodeUnknownSync(ChatCompletion.ChatCompletion)({
+      id: "x",
+      choices: [{
+        index: 0,
+        finish_reason: "tool_calls",
+        message: {
+          role: "assistant",
+          tool_calls: [
+            { id: "a", type: "function", function: { name: "f", arguments: { city: "Paris", n: 2 } } },
+            { id: "b", type: "function", function: null }
+          ]
+        }
+      }]
+    })
+    const calls = ChatCompletion.toolCalls(decoded)
+    assert.strictEqual(calls[0]!.function.arguments, "{\"city\":\"Paris\",\"n\":2}")
+    assert.deepStrictEqual(calls[1]!.function, { name: "", arguments: "" })
+  })
+
+  it("a request field set to undefined counts as unset", () => {
+    const result = ChatCompletionRequest.validate({
+      model: "m",
+      messages: [{ role: "user", content: "x", name: undefined }],
+      temperature: undefined
+    })
+    assert.isTrue(Either.isRight(result))
+    const encoded = ChatCompletionRequest.encode({
+      model: "m",
+      messages: [{ role: "user", content: "x" }],
+      temperature: undefined
+    } as unknown as ChatCompletionRequest.ChatCompletionRequest)
+    assert.deepStrictEqual(Either.getOrThrow(encoded), { model: "m", messages: [{ role: "user", content: "x" }] })
+  })
+})

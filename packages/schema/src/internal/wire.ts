@@ -16,3 +16,15 @@ export const withDefault = <S extends Schema.Schema.Any>(schema: S, value: () =>
 
 /** An optional outgoing field: unset fields are not sent. */
 export const field = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
+
+/** Drops object keys whose value is `undefined`, at every level (JavaScript callers often write `x: undefined`). */
+export const stripUndefined = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(stripUndefined)
+  if (typeof value !== "object" || value === null) return value
+  const out: Record<string, unknown> = {}
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key]
+    if (v !== undefined) out[key] = stripUndefined(v)
+  }
+  return out
+}
