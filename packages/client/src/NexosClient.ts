@@ -8,11 +8,15 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as ChatCompletion from "@nexos-effect/schema/ChatCompletion"
 import * as ChatCompletionSchema from "@nexos-effect/schema/ChatCompletion"
+import type * as ChatCompletionChunk from "@nexos-effect/schema/ChatCompletionChunk"
 import * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
 import * as Embeddings from "@nexos-effect/schema/Embeddings"
 import * as Models from "@nexos-effect/schema/Models"
+import type * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -25,6 +29,9 @@ import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import type * as ChatEvent from "./ChatEvent.js"
+import * as ChatStream from "./ChatStream.js"
 import * as Transport from "./internal/transport.js"
 import * as NexosError from "./NexosError.js"
 import * as RetryPolicy from "./RetryPolicy.js"
@@ -103,6 +110,21 @@ export interface Service {
         request: ChatCompletionRequest.ChatCompletionRequest,
         options?: RequestOptions
       ) => Effect.Effect<ChatCompletion.ChatCompletion, NexosError.NexosError>
+      /**
+       * A streamed completion as `ChatEvent`s (text, reasoning, tool calls, citations, usage, finish). Sends
+       * `stream: true` and `stream_options.include_usage: true` unless the request says otherwise. The transport
+       * policy applies until the response headers, never after; then the first-chunk and idle timeouts apply.
+       * Interrupting the consumer closes the connection.
+       */
+      readonly stream: (
+        request: ChatCompletionRequest.ChatCompletionRequest,
+        options?: RequestOptions
+      ) => Stream.Stream<ChatEvent.ChatEvent, NexosError.NexosError>
+      /** The same stream as raw, leniently decoded chunks. */
+      readonly streamChunks: (
+        request: ChatCompletionRequest.ChatCompletionRequest,
+        options?: RequestOptions
+      ) => Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, NexosError.NexosError>
     }
   }
   readonly models: {
@@ -218,6 +240,39 @@ const annotateCompletion = (completion: ChatCompletion.ChatCompletion) =>
     })
   })
 
+const streamSpanOptions = (model: string) => ({
+  kind: "client" as const,
+  attributes: {
+    "gen_ai.operation.name": "chat",
+    "gen_ai.provider.name": "nexos",
+    "gen_ai.request.model": model,
+    "gen_ai.request.stream": true
+  }
+})
+
+const annotateEvents = (events: Chunk.Chunk<ChatEvent.ChatEvent>, startedAt: number | undefined) =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    const attributes: Record<string, unknown> = {}
+    if (startedAt !== undefined) attributes["gen_ai.response.time_to_first_chunk_ms"] = now - startedAt
+    for (const event of events) {
+      switch (event._tag) {
+        case "Metadata":
+          attributes["gen_ai.response.id"] = event.id
+          attributes["gen_ai.response.model"] = event.model
+          break
+        case "Usage":
+          attributes["gen_ai.usage.input_tokens"] = event.usage.prompt_tokens
+          attributes["gen_ai.usage.output_tokens"] = event.usage.completion_tokens
+          break
+        case "Finish":
+          attributes[`gen_ai.response.finish_reasons.${event.choice}`] = event.rawReason
+          break
+      }
+    }
+    for (const _ in attributes) return Effect.as(Effect.annotateCurrentSpan(attributes), events)
+    return Effect.succeed(events)
+  })
+
 /**
  * Builds the service from options and an `HttpClient`. Fails with a `ConfigError` when the API key is empty or the
  * base URL is malformed.
@@ -255,6 +310,61 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
       }).pipe(operationSpan("chat", request.model))
     }
 
+    const openStream = (request: ChatCompletionRequest.ChatCompletionRequest, options: RequestOptions | undefined) =>
+      Either.match(
+        ChatCompletionRequest.encode({
+          ...request,
+          stream: true,
+          stream_options: { include_usage: true, ...request.stream_options }
+        }),
+        {
+          onLeft: (issues) => Effect.fail(invalid(issues, "chat completion request")),
+          onRight: (encoded) =>
+            Effect.flatMap(FiberRef.get(currentRequestOptions), (context) => {
+              const overrides = mergeOptions(context, options)
+              const httpRequest = Transport.buildRequest(config, "POST", "/chat/completions", encoded, overrides)
+                .pipe(HttpClientRequest.setHeader("accept", "text/event-stream"))
+              return Effect.map(
+                Transport.send(client, config, httpRequest, overrides, Effect.succeed),
+                (response) => {
+                  const headers = Transport.toHeaderRecord(response.headers)
+                  const requestId = headers["x-request-id"]
+                  const tagged = requestId === undefined ? {} : { requestId }
+                  const chunks = response.stream.pipe(
+                    Stream.mapError((error) => Transport.bodyError(config, error)),
+                    ChatStream.timeouts({
+                      firstChunk: overrides.firstChunkTimeout ?? config.firstChunkTimeout,
+                      idle: overrides.idleTimeout ?? config.idleTimeout,
+                      ...tagged
+                    }),
+                    ChatStream.decodeSse(tagged)
+                  )
+                  return { headers, chunks }
+                }
+              )
+            }).pipe(Transport.withRedactedHeaders)
+        }
+      )
+
+    const streamChunks = (request: ChatCompletionRequest.ChatCompletionRequest, options?: RequestOptions) =>
+      Stream.unwrap(Effect.map(openStream(request, options), (opened) => opened.chunks)).pipe(
+        Stream.withSpan(`chat ${request.model}`, streamSpanOptions(request.model))
+      )
+
+    const stream = (request: ChatCompletionRequest.ChatCompletionRequest, options?: RequestOptions) =>
+      Stream.unwrap(
+        Effect.map(Effect.zip(Clock.currentTimeMillis, openStream(request, options)), ([start, opened]) => {
+          let firstAt: number | undefined = start
+          return ChatStream.events(opened.chunks, { headers: opened.headers }).pipe(
+            Stream.mapChunksEffect((events) => {
+              const since = firstAt
+              firstAt = undefined
+              return annotateEvents(events, since)
+            })
+          )
+        })
+      ).pipe(Stream.withSpan(`chat ${request.model}`, streamSpanOptions(request.model)))
+
     const listModels = (options?: RequestOptions) =>
       call("GET", "/models", undefined, options, readModels).pipe(operationSpan("models", undefined))
 
@@ -265,7 +375,7 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
       }).pipe(operationSpan("embeddings", request.model))
 
     return {
-      chat: { completions: { create } },
+      chat: { completions: { create, stream, streamChunks } },
       models: { list: listModels },
       embeddings: { create: createEmbeddings }
     } satisfies Service

@@ -345,6 +345,30 @@ export const isNexosError = (u: unknown): u is NexosError =>
  */
 export const isRetryable = (u: unknown): boolean => isNexosError(u) && u.isRetryable
 
+/**
+ * The HTTP status of an error, when it came from an HTTP response.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const status = (error: NexosError): number | undefined => ("status" in error ? error.status : undefined)
+
+/**
+ * The error code (string or number) the server gave, if any.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const code = (error: NexosError): string | number | undefined => ("code" in error ? error.code : undefined)
+
+/**
+ * The request id (`x-request-id`) of the failed call, if known.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const requestId = (error: NexosError): string | undefined => "requestId" in error ? error.requestId : undefined
+
 const excerptLimit = 512
 
 /**

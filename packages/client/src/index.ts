@@ -5,6 +5,16 @@
 /**
  * @since 0.1.0
  */
+export * as ChatEvent from "./ChatEvent.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ChatStream from "./ChatStream.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as NexosClient from "./NexosClient.js"
 
 /**

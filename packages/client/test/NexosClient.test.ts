@@ -3,7 +3,7 @@ import * as NexosClient from "@nexos-effect/client/NexosClient"
 import * as ResponseMeta from "@nexos-effect/client/ResponseMeta"
 import * as RetryPolicy from "@nexos-effect/client/RetryPolicy"
 import type { ChatCompletionRequest } from "@nexos-effect/schema"
-import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, Ref, TestClock } from "effect"
+import { ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, Ref, TestClock } from "effect"
 import { completionBody, type FakeReply, makeFake } from "./fakeHttp.js"
 
 const apiKey = "nexos-secret-key-123"
@@ -21,7 +21,7 @@ const withClient = (script: ReadonlyArray<FakeReply>, options: Partial<NexosClie
     return { client, seen: fake.seen }
   })
 
-const runForked = <A, E>(effect: Effect.Effect<A, E>, advance = "5 minutes") =>
+const runForked = <A, E>(effect: Effect.Effect<A, E>, advance: Duration.DurationInput = "5 minutes") =>
   Effect.gen(function*() {
     const fiber = yield* Effect.fork(effect)
     yield* TestClock.adjust(advance)

@@ -34,8 +34,8 @@ const tagFor = (status: number, body: { error?: { code?: unknown; type?: unknown
 
 const innerError = (body: any): { message: string; code?: string | number } =>
   body.error && typeof body.error === "object" ? body.error : body.detail && typeof body.detail === "object" ?
-  body.detail :
-  body
+    body.detail :
+    body
 
 describe("real-world error bodies map to tagged errors", () => {
   assert.isAbove(fixtures.length, 5)
@@ -48,7 +48,7 @@ describe("real-world error bodies map to tagged errors", () => {
           body: fixture.body,
           headers: { "retry-after": "0", ...fixture.headers }
         }])
-        const client = yield* NexosClient.make({ apiKey: Redacted.make("k-test"), retry: undefined }).pipe(
+        const client = yield* NexosClient.make({ apiKey: Redacted.make("k-test") }).pipe(
           Effect.provide(fake.layer)
         )
         const error = yield* Effect.flip(

@@ -7,6 +7,9 @@ export interface FakeReply {
   readonly body?: string | object
   readonly headers?: Record<string, string>
   readonly hang?: boolean
+  /** Body pieces sent one by one; when `stall` is set the body then stays open forever. */
+  readonly pieces?: ReadonlyArray<string>
+  readonly stall?: boolean
 }
 
 export interface Seen {
@@ -20,6 +23,17 @@ export interface Seen {
 const bodyText = (request: HttpClientRequest.HttpClientRequest): string =>
   request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : ""
 
+const piecesBody = (pieces: ReadonlyArray<string>, stall: boolean, signal: AbortSignal) => {
+  const encoder = new TextEncoder()
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const piece of pieces) controller.enqueue(encoder.encode(piece))
+      if (!stall) controller.close()
+      signal.addEventListener("abort", () => controller.error(new Error("aborted")))
+    }
+  })
+}
+
 /** A fake HttpClient that answers from a script (the last reply repeats) and records every request. */
 export const makeFake = (script: ReadonlyArray<FakeReply>) =>
   Effect.gen(function*() {
@@ -31,7 +45,11 @@ export const makeFake = (script: ReadonlyArray<FakeReply>) =>
         yield* Ref.update(seen, (all) => [...all, { request, url, at, signal, body: bodyText(request) }])
         const reply = script[Math.min(n, script.length - 1)]!
         if (reply.hang) return yield* Effect.never
-        const body = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body ?? {})
+        const body = reply.pieces !== undefined
+          ? piecesBody(reply.pieces, reply.stall === true, signal)
+          : typeof reply.body === "string"
+          ? reply.body
+          : JSON.stringify(reply.body ?? {})
         return HttpClientResponse.fromWeb(
           request,
           new Response(body, { status: reply.status ?? 200, headers: reply.headers ?? {} })

@@ -31,6 +31,9 @@ const Int = Schema.Number.pipe(
   Schema.filter(Number.isInteger, { message: (i) => `must be an integer, got ${i.actual}` })
 )
 const NonEmptyString = Schema.String.pipe(Schema.filter((s) => s.length > 0, { message: () => "must not be empty" }))
+const JsonSchemaObject = Schema.Object.pipe(
+  Schema.filter((o) => !Array.isArray(o), { message: () => "must be a JSON Schema object" })
+).annotations({ identifier: "JsonSchemaObject" })
 const Name = Schema.String.pipe(
   Schema.filter((s) => /^[a-zA-Z0-9_-]{1,64}$/.test(s), {
     message: (i) => `must be 1 to 64 characters of a-z, A-Z, 0-9, _ or -, got ${JSON.stringify(i.actual)}`
@@ -194,7 +197,7 @@ export const FunctionTool = obj({
   function: obj({
     name: Name,
     description: field(Schema.String),
-    parameters: field(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+    parameters: field(JsonSchemaObject),
     strict: field(Schema.NullOr(Schema.Boolean))
   })
 }, "FunctionTool")
@@ -339,7 +342,7 @@ export const ResponseFormat = Schema.Union(
     json_schema: obj({
       name: Name,
       description: field(Schema.String),
-      schema: field(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+      schema: field(JsonSchemaObject),
       strict: field(Schema.NullOr(Schema.Boolean))
     })
   })
@@ -386,7 +389,7 @@ const Fields = {
   functions: field(Schema.Array(obj({
     name: Name,
     description: field(Schema.String),
-    parameters: field(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+    parameters: field(JsonSchemaObject)
   }))),
   thinking: field(obj({ type: field(Schema.String), budget_tokens: field(Int) })),
   reasoning_effort: field(Schema.Literal("none", "minimal", "low", "medium", "high", "xhigh", "max")),

@@ -10,7 +10,7 @@ import * as Logprobs from "@nexos-effect/schema/Logprobs"
 import * as Models from "@nexos-effect/schema/Models"
 import * as ToolCall from "@nexos-effect/schema/ToolCall"
 import * as Usage from "@nexos-effect/schema/Usage"
-import { Either, Schema, SchemaAST } from "effect"
+import { Either, JSONSchema, Schema, SchemaAST } from "effect"
 
 const decodeChunk = Schema.decodeUnknownSync(ChatCompletionChunk.ChatCompletionChunk)
 const encodeChunk = Schema.encodeSync(ChatCompletionChunk.ChatCompletionChunk)
@@ -536,5 +536,21 @@ describe("wider leniency", () => {
       temperature: undefined
     } as unknown as ChatCompletionRequest.ChatCompletionRequest)
     assert.deepStrictEqual(Either.getOrThrow(encoded), { model: "m", messages: [{ role: "user", content: "x" }] })
+  })
+})
+
+describe("function tool parameters", () => {
+  it("accept the output of Effect's JSONSchema.make as they are, and reject an array", () => {
+    const parameters = JSONSchema.make(Schema.Struct({ city: Schema.String }))
+    const tool: ChatCompletionRequest.Tool = { type: "function", function: { name: "get_weather", parameters } }
+    const ok = ChatCompletionRequest.validate({ model: "m", messages: [{ role: "user", content: "x" }], tools: [tool] })
+    assert.isTrue(Either.isRight(ok))
+    const bad = ChatCompletionRequest.validate({
+      model: "m",
+      messages: [{ role: "user", content: "x" }],
+      tools: [{ type: "function", function: { name: "f", parameters: [] } }]
+    })
+    assert.isTrue(Either.isLeft(bad))
+    if (Either.isLeft(bad)) assert.strictEqual(bad.left[0]!.path, "tools[0].function.parameters")
   })
 })

@@ -44,12 +44,25 @@ export const withRedactedHeaders = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 
 export const secretsOf = (config: ResolvedConfig): ReadonlyArray<string> => [Redacted.value(config.apiKey)]
 
+const describeCause = (cause: unknown): string => {
+  const parts: Array<string> = []
+  let current = cause
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown }
+    const text = [typeof code === "string" ? code : undefined, typeof message === "string" ? message : undefined]
+      .filter((x) => x !== undefined && x !== "").join(" ")
+    if (text !== "" && !parts.includes(text)) parts.push(text)
+    current = (current as { cause?: unknown }).cause
+  }
+  return parts.length === 0 ? "" : ` (${parts.join(": ")})`
+}
+
 const transportError = (
   config: ResolvedConfig,
   error: HttpClientError.HttpClientError,
   beforeFirstByte: boolean
 ): NexosError.NexosError => {
-  const detail = NexosError.scrub(error.message, secretsOf(config))
+  const detail = NexosError.scrub(`${error.message}${describeCause(error.cause)}`, secretsOf(config))
   if (error._tag === "RequestError" && error.reason !== "Transport") {
     return new NexosError.InvalidRequest({
       message: `The request could not be built (${error.reason}): ${detail}`,
@@ -62,6 +75,10 @@ const transportError = (
     cause: error.cause
   })
 }
+
+/** A failure while reading a response body (after the headers): never retried. */
+export const bodyError = (config: ResolvedConfig, error: HttpClientError.HttpClientError): NexosError.NexosError =>
+  transportError(config, error, false)
 
 export const toHeaderRecord = (headers: Headers.Headers): Record<string, string> => headers as Record<string, string>
 

@@ -1,0 +1,201 @@
+/**
+ * Smoke tests of the examples: each program runs against a fresh embedded MockGateway, through the client over real
+ * sockets (undici), and its returned value is checked. The real clock is used (`it.live`): the gateway and the retry
+ * demo wait for real. The ConfigProvider is emptied so a NEXOS_API_KEY in the environment never reaches the network.
+ */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { assert, describe, it, vi } from "@effect/vitest"
+import { NexosClient } from "@nexos-effect/client"
+import { MockGateway } from "@nexos-effect/testing"
+import { ConfigProvider, type Console, Effect, Either, Layer, Redacted } from "effect"
+import * as Backend from "../src/backend.js"
+import * as Batch from "../src/batch.js"
+import * as Citations from "../src/citations.js"
+import * as Completion from "../src/completion.js"
+import * as DependencyInjection from "../src/dependency-injection.js"
+import * as ErrorHandling from "../src/error-handling.js"
+import * as Streaming from "../src/streaming.js"
+import * as ToolCalls from "../src/tool-calls.js"
+import * as Tour from "../src/tour.js"
+import * as UsageAndCost from "../src/usage-and-cost.js"
+
+const noEnvironment = ConfigProvider.fromMap(new Map())
+
+/** Runs an effect with `Console.log` captured (returned as `output`) instead of printed. */
+const captured = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const lines: Array<string> = []
+    const current = yield* Effect.console
+    const capture: Console.Console = {
+      ...current,
+      log: (...args) => Effect.sync(() => void lines.push(args.join(" ")))
+    }
+    const result = yield* Effect.withConsole(effect, capture)
+    return { result, output: lines.join("\n") }
+  })
+
+/** Captures what is written straight to stdout (the streaming example writes deltas inline) until the scope closes. */
+const stdoutWrites = Effect.acquireRelease(
+  Effect.sync(() => {
+    const writes: Array<string> = []
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => writes.push(String(chunk)) > 0)
+    return { writes, spy }
+  }),
+  ({ spy }) => Effect.sync(() => spy.mockRestore())
+)
+
+/** Runs an example on a fresh mock gateway; also returns the requests the gateway received. */
+const run = <A, E>(program: Effect.Effect<A, E, Backend.Services>) =>
+  Effect.zip(program, Effect.flatMap(MockGateway.MockGateway, (gateway) => gateway.requests)).pipe(
+    Effect.provide(Backend.mock()),
+    Effect.withConfigProvider(noEnvironment),
+    captured,
+    Effect.map(({ output, result: [result, requests] }) => ({ result, requests, output }))
+  )
+
+describe("examples", () => {
+  it.live("completion: the answer and its request id", () =>
+    Effect.gen(function*() {
+      const { output, result } = yield* run(Completion.program)
+      assert.strictEqual(result.answer, "Hello from the nexos mock gateway. You said: What is the nexos.ai gateway?")
+      assert.strictEqual(result.requestId, "req_mock_00000001")
+      assert.include(output, "request id: req_mock_00000001")
+    }))
+
+  it.scopedLive("streaming: text, reasoning and finish from the events, written inline", () =>
+    Effect.gen(function*() {
+      const stdout = yield* stdoutWrites
+      const { output, result } = yield* run(Streaming.program)
+      assert.strictEqual(
+        result.text,
+        "Hello from the nexos mock gateway. You said: Explain in two sentences why streaming answers feel faster."
+      )
+      assert.include(result.reasoning, "Effort low")
+      assert.strictEqual(result.finish, "stop")
+      assert.isAbove(result.events, 20)
+      assert.strictEqual(stdout.writes.join(""), `reasoning: ${result.reasoning}\nanswer: ${result.text}\n`)
+      assert.isAbove(stdout.writes.length, 20)
+      assert.include(output, "[finish: stop (wire: stop)]")
+    }))
+
+  it.live("tool-calls: the call, its local result, the round trip and the final answer", () =>
+    Effect.gen(function*() {
+      const { requests, result } = yield* run(ToolCalls.program)
+      assert.deepStrictEqual(result.calls, [{
+        name: "get_weather",
+        arguments: "{\"city\":\"mock\",\"unit\":\"celsius\"}"
+      }])
+      assert.strictEqual(result.results.length, 1)
+      const [toolResult] = result.results
+      assert.deepStrictEqual(JSON.parse(toolResult!.content), {
+        city: "mock",
+        temperature: 21,
+        unit: "celsius",
+        conditions: "sunny"
+      })
+      assert.strictEqual(result.answer, `The tools returned: ${toolResult!.content}.`)
+      // The second request sent the assistant tool_calls and the tool message that answers them.
+      assert.strictEqual(requests.length, 2)
+      const messages = (requests[1]!.body as { messages: Array<Record<string, any>> }).messages
+      assert.deepStrictEqual(messages.map((m) => m.role), ["user", "assistant", "tool"])
+      assert.strictEqual(messages[1]!.tool_calls[0].id, toolResult!.tool_call_id)
+      assert.strictEqual(messages[2]!.tool_call_id, toolResult!.tool_call_id)
+    }))
+
+  it.live("citations: url_citation annotations with their cited text, the same ones streamed", () =>
+    Effect.gen(function*() {
+      const { output, result } = yield* run(Citations.program)
+      assert.deepStrictEqual(result.citations.map((c) => c.title), ["Mock result 1", "Mock result 2"])
+      for (const c of result.citations) {
+        assert.match(c.url!, /^https:\/\/example\.com\/search\/\d\?q=/)
+        assert.isBelow(c.start!, c.end!)
+      }
+      const first = result.citations[0]!
+      assert.strictEqual(
+        result.text.slice(first.start, first.end),
+        "The nexos.ai gateway serves OpenAI-compatible chat completions for many models."
+      )
+      assert.deepStrictEqual(result.streamed, result.citations)
+      assert.include(output, "cites: \"Its web_search tool attaches the sources it used as url_citation annotations.\"")
+    }))
+
+  it.live("usage-and-cost: the same usage from create and from the stream", () =>
+    Effect.gen(function*() {
+      const { result } = yield* run(UsageAndCost.program)
+      const create = result.create!
+      assert.isAbove(create.prompt_tokens, 0)
+      assert.strictEqual(create.total_tokens, create.prompt_tokens + create.completion_tokens)
+      assert.isAbove(create.nexos_credits_cost!, 0)
+      assert.strictEqual(create.completion_tokens_details?.reasoning_tokens, 0)
+      const stream = result.stream!
+      assert.deepStrictEqual(
+        [stream.prompt_tokens, stream.completion_tokens, stream.total_tokens, stream.nexos_credits_cost],
+        [create.prompt_tokens, create.completion_tokens, create.total_tokens, create.nexos_credits_cost]
+      )
+    }))
+
+  it.live("dependency-injection: the program on the mock Layer; the real one skipped without a key", () =>
+    Effect.gen(function*() {
+      const { output, result } = yield* run(DependencyInjection.program)
+      assert.strictEqual(result.mock.answer, "You are talking to the embedded mock gateway.")
+      assert.match(result.mock.requestId!, /^req_mock_/)
+      assert.isUndefined(result.real)
+      assert.include(output, "real gateway: skipped")
+    }))
+
+  it.live("error-handling: each error's tag, status, code and retryability; the retry honours retry-after-ms", () =>
+    Effect.gen(function*() {
+      const { requests, result } = yield* run(ErrorHandling.program)
+      assert.deepStrictEqual(
+        result.errors.map((e) => [e.tag, e.status, e.code, e.isRetryable]),
+        [
+          ["InvalidRequest", undefined, undefined, false],
+          ["AuthenticationError", 401, "invalid_api_key", false],
+          ["OutOfCredits", 402, "out_of_credits", false],
+          ["RateLimited", 429, "rate_limit_exceeded", true],
+          ["ServerError", 503, "server_error", true],
+          ["StreamError", undefined, 529, false]
+        ]
+      )
+      assert.include(result.errors[0]!.message, "n: must be an integer from 1 to 128, got 0")
+      assert.strictEqual(result.retry?.attempts, 3)
+      assert.isAtLeast(result.retry!.elapsedMs, 100)
+      // n: 0 never left the process: 1 (401) + 3 (faults) + 1 (stream) + 3 (retried) requests.
+      assert.strictEqual(requests.length, 8)
+    }))
+
+  it.scopedLive("error-handling: without the mock in context the fault injection is skipped", () =>
+    Effect.gen(function*() {
+      const gateway = yield* MockGateway.make()
+      const client = NexosClient.layer({ apiKey: Redacted.make(gateway.apiKey), baseUrl: gateway.url })
+      const { output, result } = yield* ErrorHandling.program.pipe(
+        Effect.provide(Layer.provideMerge(client, NodeHttpClient.layerUndici)),
+        Effect.withConfigProvider(MockGateway.configProvider(gateway)),
+        captured
+      )
+      assert.deepStrictEqual(result.errors.map((e) => e.tag), ["InvalidRequest", "AuthenticationError"])
+      assert.isUndefined(result.retry)
+      assert.include(output, "fault injection skipped")
+    }))
+
+  it.live("batch: 20 results in input order, failures kept per item", () =>
+    Effect.gen(function*() {
+      const { result } = yield* run(Batch.program)
+      assert.strictEqual(result.results.length, 20)
+      assert.deepStrictEqual(result.failed, [{ index: 6, tag: "InvalidRequest" }, { index: 12, tag: "ServerError" }])
+      result.results.forEach((r, i) => {
+        if (Either.isRight(r)) assert.isTrue(r.right.endsWith(`about the number ${i + 1}.`), r.right)
+      })
+    }))
+
+  it.scopedLive("tour: every section, in order, on one gateway", () =>
+    Effect.gen(function*() {
+      yield* stdoutWrites
+      const { output } = yield* run(Tour.tour)
+      const headers = output.split("\n").filter((line) => line.startsWith("=== "))
+      assert.deepStrictEqual(headers.map((h) => h.slice(4, 6)), ["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8."])
+      assert.include(output, "embedded mock gateway")
+      assert.include(output, "18/20 succeeded, 2 failed")
+      assert.match(output, /tour finished: 8 sections in \d+ ms/)
+    }))
+})

@@ -1,0 +1,587 @@
+/**
+ * The transport-free streaming core: bytes of a `text/event-stream` response become chat chunks (`decodeSse`),
+ * chunks become domain events (`events`) or the final completion (`accumulate`), with convenience views (`text`,
+ * `reasoning`, `toolCalls`, `citations`, `usage`), first-chunk and idle timeouts (`timeouts`) and opt-in
+ * post-processing as the nexos Python SDK does it (`splitThinking`, `routeThinking`, `extractMarkdownCitations`,
+ * `postProcess`). Everything here is synchronous and chunk-wise on the hot path and works on any `Stream`, so it
+ * can be tested on recorded bytes with any chunking.
+ *
+ * @since 0.1.0
+ */
+import type * as Annotation from "@nexos-effect/schema/Annotation"
+import type * as ChatCompletion from "@nexos-effect/schema/ChatCompletion"
+import type * as ChatCompletionChunk from "@nexos-effect/schema/ChatCompletionChunk"
+import type * as Usage from "@nexos-effect/schema/Usage"
+import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
+import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import { dual } from "effect/Function"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
+import type * as ChatEvent from "./ChatEvent.js"
+import { EventState } from "./internal/eventState.js"
+import { SseChunkReader } from "./internal/sse.js"
+import * as Think from "./internal/think.js"
+import * as NexosError from "./NexosError.js"
+
+const isStream = (u: unknown): u is Stream.Stream<unknown, unknown, unknown> =>
+  Predicate.hasProperty(u, Stream.StreamTypeId)
+
+/**
+ * The errors `decodeSse` adds to its input's errors.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SseError = NexosError.DecodeError | NexosError.StreamError | NexosError.StreamTruncated
+
+/**
+ * Options of `decodeSse`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DecodeSseOptions {
+  /** Fail with `StreamTruncated` when the input ends without `data: [DONE]` (default true). */
+  readonly requireDone?: boolean
+  /**
+   * The largest single event (its data plus any unterminated line), in characters of decoded text, which is never
+   * more than its UTF-8 bytes. Larger events fail with `DecodeError` instead of growing memory. Default 8 MiB.
+   */
+  readonly maxEventBytes?: number
+  /** Put on every error raised here. */
+  readonly requestId?: string
+}
+
+/**
+ * The default of `DecodeSseOptions.maxEventBytes`: 8 MiB.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxEventBytes = 8 * 1024 * 1024
+
+const maxChunksPerWrite = 1024
+
+const decodeSseImpl = <E, R>(
+  bytes: Stream.Stream<Uint8Array, E, R>,
+  options?: DecodeSseOptions
+): Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E | SseError, R> =>
+  Stream.suspend(() => {
+    const reader = new SseChunkReader({
+      maxEventBytes: options?.maxEventBytes ?? defaultMaxEventBytes,
+      requireDone: options?.requireDone ?? true,
+      requestId: options?.requestId
+    })
+    const finish = (
+      out: Array<ChatCompletionChunk.ChatCompletionChunk>
+    ): Channel.Channel<Chunk.Chunk<ChatCompletionChunk.ChatCompletionChunk>, unknown, SseError> => {
+      const emit = out.length === 0 ? Channel.void : Channel.write(Chunk.unsafeFromArray(out))
+      const failure = reader.failure
+      return failure === undefined ? emit : Channel.zipRight(emit, Channel.fail(failure))
+    }
+    type Loop = Channel.Channel<
+      Chunk.Chunk<ChatCompletionChunk.ChatCompletionChunk>,
+      Chunk.Chunk<Uint8Array>,
+      SseError | E,
+      E,
+      unknown,
+      unknown
+    >
+    const step = (pieces: ReadonlyArray<Uint8Array>, from: number): Loop => {
+      const out: Array<ChatCompletionChunk.ChatCompletionChunk> = []
+      let i = from
+      while (i < pieces.length && out.length < maxChunksPerWrite) {
+        reader.feed(pieces[i++], out)
+        if (reader.done || reader.failure !== undefined) return finish(out)
+      }
+      const next = i < pieces.length ? Channel.suspend(() => step(pieces, i)) : loop
+      return out.length === 0 ? next : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), next)
+    }
+    const loop: Loop = Channel.readWithCause({
+      onInput: (input: Chunk.Chunk<Uint8Array>) => step(Chunk.toReadonlyArray(input), 0),
+      onFailure: Channel.failCause,
+      onDone: () => {
+        const out: Array<ChatCompletionChunk.ChatCompletionChunk> = []
+        reader.end(out)
+        return finish(out)
+      }
+    })
+    return Stream.pipeThroughChannelOrFail(bytes, loop)
+  })
+
+/**
+ * Decodes the bytes of a chat-completions SSE response into chunks, with a linear parser: `:` comments are
+ * ignored, `event:` is honoured, LF / CRLF / CR line ends, multi-line `data` joined with `"\n"`, byte boundaries
+ * anywhere (also inside a multi-byte character), and a last event without its blank line is still dispatched.
+ *
+ * - `data: [DONE]` ends the stream; the rest of the input is not read.
+ * - An error frame fails with `StreamError` (message, code, type, param, body): a data payload with a non-null
+ *   top-level `error` (or `object` / `type` equal to `"error"`), with or without `event: error`, and any data of an
+ *   `event: error` (JSON or text). Other event names are read as chunks.
+ * - A payload that is not JSON, or JSON that is not a chunk for the lenient `ChatCompletionChunk` schema, fails
+ *   with `DecodeError` (bounded excerpt); so does an event larger than `maxEventBytes`.
+ * - The end of the input without `[DONE]` fails with `StreamTruncated` (chunks seen so far), unless
+ *   `requireDone: false`.
+ *
+ * Chunks are normalised by a hand-written decoder that returns exactly what the schema decodes (tested for
+ * equivalence), because the schema decoder costs more than the rest of the pipeline.
+ *
+ * Data-first (`decodeSse(bytes, options)`) or pipeable (`bytes.pipe(ChatStream.decodeSse({ requestId }))`; write
+ * `ChatStream.decodeSse()` in a pipe without options, a bare `ChatStream.decodeSse` loses its types there). The same
+ * holds for `events`, `timeouts`, `text` and `reasoning`.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeSse: {
+  (
+    options?: DecodeSseOptions
+  ): <E, R>(
+    bytes: Stream.Stream<Uint8Array, E, R>
+  ) => Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E | SseError, R>
+  <E, R>(
+    bytes: Stream.Stream<Uint8Array, E, R>,
+    options?: DecodeSseOptions
+  ): Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E | SseError, R>
+} = dual((args) => isStream(args[0]), decodeSseImpl)
+
+/**
+ * Options of `events`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EventsOptions {
+  /** Response headers to put on the `Metadata` event. */
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+const eventsImpl = <E, R>(
+  chunks: Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E, R>,
+  options?: EventsOptions
+): Stream.Stream<ChatEvent.ChatEvent, E, R> =>
+  Stream.suspend(() => {
+    const state = new EventState(false, options?.headers)
+    return Stream.concat(
+      Stream.mapChunks(chunks, (c) => state.feed(c)),
+      Stream.suspend(() => Stream.fromChunk(state.end()))
+    )
+  })
+
+/**
+ * Maps chunks to `ChatEvent`s with one stateful, chunk-wise mapping (state per run). When events fire:
+ *
+ * - `Metadata`: once, before any other event, at the first chunk that has an `id` or `model` or produces an
+ *   event (first non-empty values seen up to then); at the end if no chunk did.
+ * - `TextDelta` / `ReasoningDelta` / `RefusalDelta`: per non-empty fragment, in that order within one delta.
+ *   Content may be a string or parts (`text` parts are text, `thinking` / `reasoning` parts are reasoning);
+ *   reasoning comes from `reasoning_content`, else `reasoning`.
+ * - `ToolCallStart` / `ToolCallDelta`: as fragments arrive. A fragment without `index` is matched by its `id`,
+ *   else continues the last call when it carries only arguments, else takes its position in the delta array (a
+ *   new index when that position holds a different call). `id`, `name` and `type`: the first non-empty value wins.
+ * - `ToolCall`: for every open call of a choice, in index order, when that choice's `finish_reason` arrives, and
+ *   at the end of the stream for calls still open. Not when a new index starts: providers interleave parallel
+ *   calls. Fragments after that are reported as `ToolCallDelta` but do not repeat the `ToolCall`.
+ * - `Citation`: when a `url_citation` annotation with a url first appears in `delta.annotations`, deduplicated
+ *   per choice (url, title and indices).
+ * - `Finish`: at the end of the stream, once per choice that reported a `finish_reason`, with the last non-null
+ *   value (it may arrive twice); choices in index order.
+ * - `Usage`: at the very end, once, with the last non-null `usage` (any chunk may carry it).
+ *
+ * The end of the stream is the end of the chunk stream (`[DONE]` after `decodeSse`); a failing stream emits no
+ * end events. Nothing of the answer is retained: memory does not grow with the stream's length.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export const events: {
+  (
+    options?: EventsOptions
+  ): <E, R>(chunks: Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E, R>) => Stream.Stream<
+    ChatEvent.ChatEvent,
+    E,
+    R
+  >
+  <E, R>(
+    chunks: Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E, R>,
+    options?: EventsOptions
+  ): Stream.Stream<ChatEvent.ChatEvent, E, R>
+} = dual((args) => isStream(args[0]), eventsImpl)
+
+/**
+ * Runs a chunk stream into the `ChatCompletion` the non-streaming call returns, with the same state machine as
+ * `events`. `id`, `model`, `created`, `system_fingerprint`, `service_tier`: first non-empty value; `object` is
+ * `"chat.completion"`; choices sorted by index, each with `message.role: "assistant"` and
+ *
+ * - `content`: the concatenated text; absent when no content fragment (not even `""`) ever came, as the API sends
+ *   `content: null` for pure tool-call and refusal answers;
+ * - `refusal`, `reasoning_content`: concatenated, absent when none came;
+ * - `tool_calls`: sorted by index and compacted (no holes), `type` defaulting to `"function"`;
+ * - `annotations`: deduplicated, in order of arrival; `function_call` when the deprecated delta came;
+ * - `finish_reason`: the last non-null value; `logprobs`: the concatenated token lists;
+ *
+ * and `usage`: the last non-null one. Vendor fields of individual chunks are not merged.
+ *
+ * @since 0.1.0
+ * @category accumulating
+ */
+export const accumulate = <E, R>(
+  chunks: Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E, R>
+): Effect.Effect<ChatCompletion.ChatCompletion, E, R> =>
+  Effect.suspend(() => {
+    const state = new EventState(true, undefined)
+    const scratch: Array<ChatEvent.ChatEvent> = []
+    return Effect.map(
+      Stream.runForEachChunk(chunks, (c) =>
+        Effect.sync(() => {
+          state.feedArray(Chunk.toReadonlyArray(c), scratch)
+          scratch.length = 0
+        })),
+      () => state.completion()
+    )
+  })
+
+const collect = <A, B, E, R>(self: Stream.Stream<A, E, R>, f: (a: A) => B | undefined): Stream.Stream<B, E, R> =>
+  Stream.mapChunks(self, (chunk) => {
+    const input = Chunk.toReadonlyArray(chunk)
+    const out: Array<B> = []
+    for (let i = 0; i < input.length; i++) {
+      const b = f(input[i])
+      if (b !== undefined) out.push(b)
+    }
+    return Chunk.unsafeFromArray(out)
+  })
+
+/**
+ * Which choices a view keeps: one choice index (default 0) or `"all"`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ChoiceOptions {
+  readonly choice?: number | "all"
+}
+
+const pick = (options: ChoiceOptions | undefined) => {
+  const choice = options?.choice ?? 0
+  return (n: number): boolean => choice === "all" || n === choice
+}
+
+/**
+ * The answer text fragments (`TextDelta.delta`) of an event stream, of choice 0 unless told otherwise.
+ *
+ * @since 0.1.0
+ * @category views
+ */
+export const text: {
+  (options?: ChoiceOptions): <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>) => Stream.Stream<string, E, R>
+  <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>, options?: ChoiceOptions): Stream.Stream<string, E, R>
+} = dual(
+  (args) => isStream(args[0]),
+  <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>, options?: ChoiceOptions) => {
+    const keep = pick(options)
+    return collect(self, (e) => e._tag === "TextDelta" && keep(e.choice) ? e.delta : undefined)
+  }
+)
+
+/**
+ * The reasoning fragments (`ReasoningDelta.delta`) of an event stream, of choice 0 unless told otherwise.
+ *
+ * @since 0.1.0
+ * @category views
+ */
+export const reasoning: {
+  (options?: ChoiceOptions): <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>) => Stream.Stream<string, E, R>
+  <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>, options?: ChoiceOptions): Stream.Stream<string, E, R>
+} = dual(
+  (args) => isStream(args[0]),
+  <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>, options?: ChoiceOptions) => {
+    const keep = pick(options)
+    return collect(self, (e) => e._tag === "ReasoningDelta" && keep(e.choice) ? e.delta : undefined)
+  }
+)
+
+/**
+ * The complete tool calls of an event stream (all choices), as they complete.
+ *
+ * @since 0.1.0
+ * @category views
+ */
+export const toolCalls = <E, R>(
+  self: Stream.Stream<ChatEvent.ChatEvent, E, R>
+): Stream.Stream<ChatEvent.ToolCall, E, R> => collect(self, (e) => e._tag === "ToolCall" ? e : undefined)
+
+/**
+ * The citations of an event stream (all choices, deduplicated per choice).
+ *
+ * @since 0.1.0
+ * @category views
+ */
+export const citations = <E, R>(
+  self: Stream.Stream<ChatEvent.ChatEvent, E, R>
+): Stream.Stream<ChatEvent.Citation, E, R> => collect(self, (e) => e._tag === "Citation" ? e : undefined)
+
+/**
+ * Runs an event stream and returns its usage (`None` when the response reported none).
+ *
+ * @since 0.1.0
+ * @category views
+ */
+export const usage = <E, R>(
+  self: Stream.Stream<ChatEvent.ChatEvent, E, R>
+): Effect.Effect<Option.Option<Usage.Usage>, E, R> =>
+  Stream.runFold(self, Option.none<Usage.Usage>(), (acc, e) => e._tag === "Usage" ? Option.some(e.usage) : acc)
+
+/**
+ * Options of `timeouts`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TimeoutOptions {
+  /** How long to wait for the first element (default 60 s; `Duration.infinity` disables). */
+  readonly firstChunk?: Duration.DurationInput
+  /** How long to wait for each next element (default 60 s; `Duration.infinity` disables). */
+  readonly idle?: Duration.DurationInput
+  /** Put on the `Timeout` error. */
+  readonly requestId?: string
+}
+
+/**
+ * The default first-chunk and idle timeouts: 60 seconds each.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultTimeout: Duration.Duration = Duration.seconds(60)
+
+const readAhead = 16
+
+const timeoutsImpl = <A, E, R>(
+  self: Stream.Stream<A, E, R>,
+  options?: TimeoutOptions
+): Stream.Stream<A, E | NexosError.Timeout, R> => {
+  const firstMs = Duration.toMillis(Duration.decode(options?.firstChunk ?? defaultTimeout))
+  const idleMs = Duration.toMillis(Duration.decode(options?.idle ?? defaultTimeout))
+  if (!Number.isFinite(firstMs) && !Number.isFinite(idleMs)) return self
+  const pollMs = Math.min(Number.isFinite(firstMs) ? firstMs : idleMs, Number.isFinite(idleMs) ? idleMs : firstMs)
+  const requestId = options?.requestId === undefined ? {} : { requestId: options.requestId }
+  type Signal = Exit.Exit<Chunk.Chunk<A>, Option.Option<E | NexosError.Timeout>>
+  return Stream.unwrapScoped(Effect.gen(function*() {
+    const clock = yield* Effect.clock
+    const queue = yield* Effect.acquireRelease(Queue.bounded<Signal>(readAhead), Queue.shutdown)
+    let started = false
+    let waitingSince = clock.unsafeCurrentTimeMillis()
+    const resume = Effect.sync(() => {
+      waitingSince = clock.unsafeCurrentTimeMillis()
+    })
+    const producer = yield* Stream.runForEachChunk(self, (chunk) => {
+      if (Chunk.isEmpty(chunk)) return Effect.void
+      started = true
+      waitingSince = -1
+      return Effect.zipRight(Queue.offer(queue, Exit.succeed(chunk)), resume)
+    }).pipe(
+      Effect.matchCauseEffect({
+        onSuccess: () => Queue.offer(queue, Exit.fail(Option.none())),
+        onFailure: (cause) => Queue.offer(queue, Exit.failCause(Cause.map(cause, Option.some)))
+      }),
+      Effect.forkScoped
+    )
+    const timeout = (phase: "first-chunk" | "idle", timeoutMs: number) =>
+      new NexosError.Timeout({
+        message: phase === "first-chunk"
+          ? `no data arrived within ${timeoutMs} ms of the start of the stream`
+          : `no data arrived for ${timeoutMs} ms in the middle of the stream`,
+        phase,
+        timeoutMs,
+        ...requestId
+      })
+    const watch: Effect.Effect<void> = Effect.suspend(() => {
+      const since = waitingSince
+      const limitMs = started ? idleMs : firstMs
+      if (since < 0 || !Number.isFinite(limitMs)) return Effect.zipRight(Effect.sleep(pollMs), watch)
+      const remaining = since + limitMs - clock.unsafeCurrentTimeMillis()
+      if (remaining > 0) return Effect.zipRight(Effect.sleep(Math.min(remaining, pollMs)), watch)
+      return Effect.zipRight(
+        Queue.offer(queue, Exit.fail(Option.some(timeout(started ? "idle" : "first-chunk", limitMs)))),
+        Fiber.interruptFork(producer)
+      )
+    })
+    yield* Effect.forkScoped(watch)
+    let held: Signal | undefined = undefined
+    const take = (signals: Chunk.Chunk<Signal>): Signal => {
+      let data: Chunk.Chunk<A> | undefined = undefined
+      for (const signal of signals) {
+        if (Exit.isFailure(signal)) {
+          held = signal
+          break
+        }
+        data = data === undefined ? signal.value : Chunk.appendAll(data, signal.value)
+      }
+      if (data !== undefined) return Exit.succeed(data)
+      const signal = held!
+      held = undefined
+      return signal
+    }
+    const pull = Effect.flatMap(Queue.takeBetween(queue, 1, readAhead), take)
+    return Stream.repeatEffectChunkOption(Effect.suspend(() => {
+      if (held === undefined) return pull
+      const signal = held
+      held = undefined
+      return signal
+    }))
+  }))
+}
+
+/**
+ * First-chunk and idle timeouts for any stream (the client applies them to the response bytes). Fails with
+ * `Timeout` phase `"first-chunk"` when no element arrives within `firstChunk` of the start, and phase `"idle"`
+ * when, after that, the input stays silent for longer than `idle`. The input is read by a fiber of its own, at most
+ * 16 chunks ahead of the consumer (which takes whatever is ready in one pull), and time counts only while that
+ * fiber waits for the input: a slow consumer never causes a timeout. On a timeout the input is interrupted (which
+ * cancels the socket). One watchdog fiber per stream and no timer per element.
+ *
+ * @since 0.1.0
+ * @category timeouts
+ */
+export const timeouts: {
+  (options?: TimeoutOptions): <A, E, R>(self: Stream.Stream<A, E, R>) => Stream.Stream<A, E | NexosError.Timeout, R>
+  <A, E, R>(self: Stream.Stream<A, E, R>, options?: TimeoutOptions): Stream.Stream<A, E | NexosError.Timeout, R>
+} = dual((args) => isStream(args[0]), timeoutsImpl)
+
+/**
+ * Splits an inline `<think>...</think>` section out of a final answer text: `thinking` is the text inside the
+ * tags (all sections, trimmed; `""` when there is none), `content` the rest, trimmed, without tags. Text without
+ * tags comes back unchanged. An unclosed `<think>` runs to the end. Unlike the nexos Python SDK, which puts the
+ * whole match including the answer into `thinking` (a bug), `thinking` holds only the inner text.
+ *
+ * @since 0.1.0
+ * @category post-processing
+ */
+export const splitThinking: (text: string) => { readonly content: string; readonly thinking: string } =
+  Think.splitThinking
+
+/**
+ * The incremental form of `splitThinking` for an event stream: text inside `<think>...</think>` (tags may be
+ * split across fragments) becomes `ReasoningDelta`, the rest stays `TextDelta`, per choice; the tags and the
+ * leading whitespace of the answer and of the thinking are dropped. Up to 8 characters that may start a tag are held back, and released at
+ * the choice's next `ToolCallStart`, `ToolCall` or `Finish`, or at the end. Opt-in: answers that mention the tag
+ * literally would be split too.
+ *
+ * @since 0.1.0
+ * @category post-processing
+ */
+export const routeThinking = <E, R>(
+  self: Stream.Stream<ChatEvent.ChatEvent, E, R>
+): Stream.Stream<ChatEvent.ChatEvent, E, R> =>
+  Stream.suspend(() => {
+    const splitters = new Map<number, Think.ThinkSplitter>()
+    const emit = (choice: number, pieces: Array<readonly [boolean, string]>, out: Array<ChatEvent.ChatEvent>) => {
+      for (const [inside, delta] of pieces) {
+        out.push(inside ? { _tag: "ReasoningDelta", choice, delta } : { _tag: "TextDelta", choice, delta })
+      }
+    }
+    const flush = (choice: number, out: Array<ChatEvent.ChatEvent>) => {
+      const splitter = splitters.get(choice)
+      if (splitter !== undefined) emit(choice, splitter.flush(), out)
+    }
+    return Stream.concat(
+      Stream.mapChunks(self, (chunk) => {
+        const out: Array<ChatEvent.ChatEvent> = []
+        for (const e of Chunk.toReadonlyArray(chunk)) {
+          if (e._tag === "TextDelta") {
+            let splitter = splitters.get(e.choice)
+            if (splitter === undefined) splitters.set(e.choice, splitter = new Think.ThinkSplitter())
+            emit(e.choice, splitter.push(e.delta), out)
+            continue
+          }
+          if (e._tag === "ToolCallStart" || e._tag === "ToolCall" || e._tag === "Finish") flush(e.choice, out)
+          out.push(e)
+        }
+        return Chunk.unsafeFromArray(out)
+      }),
+      Stream.suspend(() => {
+        const out: Array<ChatEvent.ChatEvent> = []
+        for (const choice of [...splitters.keys()].sort((a, b) => a - b)) flush(choice, out)
+        return Stream.fromIterable(out)
+      })
+    )
+  })
+
+/**
+ * Extracts markdown links `[title](url)` from a final answer text as url citations, as the nexos Python SDK does
+ * for web-search answers: each link is removed from `content` (which is then trimmed) and becomes an annotation
+ * `{ type: "url_citation", url_citation: { title, url } }` (no indices). Unlike the SDK, image links `![alt](src)`
+ * are left alone and repeated links give one annotation. Run it on the whole text, never per fragment: links
+ * straddle fragments.
+ *
+ * @since 0.1.0
+ * @category post-processing
+ */
+export const extractMarkdownCitations: (
+  text: string
+) => { readonly content: string; readonly annotations: ReadonlyArray<Annotation.Annotation> } =
+  Think.extractMarkdownCitations
+
+/**
+ * Options of `postProcess`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PostProcessOptions {
+  /** Split `<think>` sections into `reasoning_content` (default true). */
+  readonly thinking?: boolean
+  /** Move markdown links into `annotations` (default true). */
+  readonly markdownCitations?: boolean
+}
+
+/**
+ * The nexos Python SDK's response post-processing, as an explicit step on a completion (streamed and accumulated,
+ * or not): for each choice whose content is a string, `<think>` sections move to `reasoning_content` (kept when
+ * the provider already sent one) and then the answer's markdown links move to `annotations` (appended). Unlike
+ * the SDK, links inside the thinking text are not taken as citations, and `thinking` never repeats the answer.
+ *
+ * @since 0.1.0
+ * @category post-processing
+ */
+export const postProcess = (
+  completion: ChatCompletion.ChatCompletion,
+  options?: PostProcessOptions
+): ChatCompletion.ChatCompletion => {
+  const thinking = options?.thinking ?? true
+  const links = options?.markdownCitations ?? true
+  return {
+    ...completion,
+    choices: completion.choices.map((choice) => {
+      const content = choice.message.content
+      if (typeof content !== "string" || content.length === 0) return choice
+      let message = choice.message
+      let answer = content
+      if (thinking) {
+        const split = Think.splitThinking(answer)
+        answer = split.content
+        if (split.thinking.length > 0 && message.reasoning_content === undefined) {
+          message = { ...message, reasoning_content: split.thinking }
+        }
+      }
+      if (links) {
+        const extracted = Think.extractMarkdownCitations(answer)
+        answer = extracted.content
+        if (extracted.annotations.length > 0) {
+          message = { ...message, annotations: [...(message.annotations ?? []), ...extracted.annotations] }
+        }
+      }
+      return answer === content && message === choice.message
+        ? choice
+        : { ...choice, message: { ...message, content: answer } }
+    })
+  }
+}
