@@ -3,7 +3,20 @@ import * as NexosClient from "@nexos-effect/client/NexosClient"
 import * as ResponseMeta from "@nexos-effect/client/ResponseMeta"
 import * as RetryPolicy from "@nexos-effect/client/RetryPolicy"
 import type { ChatCompletionRequest } from "@nexos-effect/schema"
-import { ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, Ref, TestClock } from "effect"
+import {
+  ConfigProvider,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Logger,
+  LogLevel,
+  Option,
+  Redacted,
+  Ref,
+  TestClock
+} from "effect"
 import { completionBody, type FakeReply, makeFake } from "./fakeHttp.js"
 
 const apiKey = "nexos-secret-key-123"
