@@ -1,0 +1,87 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as NexosClient from "@nexos-effect/client/NexosClient"
+import { Effect, Exit, Fiber, Option, Redacted, TestClock, Tracer } from "effect"
+import { completionBody, makeFake } from "./fakeHttp.js"
+
+const apiKey = "nexos-span-secret-9"
+
+interface Recorded {
+  readonly name: string
+  readonly parent: string | undefined
+  readonly attributes: Map<string, unknown>
+}
+
+const recordingTracer = () => {
+  const spans: Array<Recorded> = []
+  const tracer = Tracer.make({
+    span(name, parent, _context, _links, startTime, kind) {
+      const attributes = new Map<string, unknown>()
+      const recorded: Recorded = {
+        name,
+        parent: Option.isSome(parent) && parent.value._tag === "Span" ? parent.value.name : undefined,
+        attributes
+      }
+      spans.push(recorded)
+      let status: Tracer.SpanStatus = { _tag: "Started", startTime }
+      const span: Tracer.Span = {
+        _tag: "Span",
+        name,
+        spanId: `span-${spans.length}`,
+        traceId: "trace-1",
+        parent,
+        context: _context,
+        get status() {
+          return status
+        },
+        attributes,
+        links: [],
+        sampled: true,
+        kind,
+        end(endTime, exit) {
+          status = { _tag: "Ended", startTime, endTime, exit }
+        },
+        attribute(key, value) {
+          attributes.set(key, value)
+        },
+        event() {},
+        addLinks() {}
+      }
+      return span
+    },
+    context: (f) => f()
+  })
+  return { spans, tracer }
+}
+
+describe("observability", () => {
+  it.effect("one span per call with GenAI attributes, a child span per attempt, and no secret anywhere", () =>
+    Effect.gen(function*() {
+      const { spans, tracer } = recordingTracer()
+      const fake = yield* makeFake([{ status: 503 }, { body: completionBody, headers: { "x-request-id": "r-9" } }])
+      const client = yield* NexosClient.make({ apiKey: Redacted.make(apiKey) }).pipe(Effect.provide(fake.layer))
+      const fiber = yield* Effect.fork(
+        client.chat.completions.create({ model: "GPT 5.4 mini", messages: [{ role: "user", content: "hi" }] }).pipe(
+          Effect.withTracer(tracer)
+        )
+      )
+      yield* TestClock.adjust("1 second")
+      assert.isTrue(Exit.isSuccess(yield* Fiber.await(fiber)))
+      const call = spans.filter((s) => s.name === "chat GPT 5.4 mini")
+      assert.strictEqual(call.length, 1)
+      const attributes = Object.fromEntries(call[0]!.attributes)
+      assert.strictEqual(attributes["gen_ai.operation.name"], "chat")
+      assert.strictEqual(attributes["gen_ai.request.model"], "GPT 5.4 mini")
+      assert.strictEqual(attributes["gen_ai.response.id"], "chatcmpl-1")
+      assert.strictEqual(attributes["gen_ai.response.model"], "m")
+      assert.strictEqual(attributes["gen_ai.usage.input_tokens"], 3)
+      assert.strictEqual(attributes["gen_ai.usage.output_tokens"], 1)
+      assert.deepStrictEqual(attributes["gen_ai.response.finish_reasons"], ["stop"])
+      const attempts = spans.filter((s) => s.name === "nexos.http.attempt")
+      assert.deepStrictEqual(attempts.map((s) => s.attributes.get("nexos.attempt")), [0, 1])
+      assert.isTrue(attempts.every((s) => s.parent === "chat GPT 5.4 mini"))
+      for (const span of spans) {
+        for (const [key, value] of span.attributes) assert.notInclude(`${key}=${String(value)}`, apiKey)
+      }
+      assert.isTrue(spans.some((s) => [...s.attributes.keys()].some((k) => k.includes("authorization"))))
+    }))
+})
