@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
+import type * as NexosClient from "../NexosClient.js"
 import * as NexosError from "../NexosError.js"
 import * as ResponseMeta from "../ResponseMeta.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
@@ -25,15 +26,7 @@ export interface ResolvedConfig {
   readonly idleTimeout: Duration.Duration
 }
 
-export interface Overrides {
-  readonly headers?: Readonly<Record<string, string>>
-  readonly timeout?: Duration.DurationInput
-  readonly retry?: RetryPolicy.RetryPolicy
-  readonly extraBody?: Readonly<Record<string, unknown>>
-  readonly query?: Readonly<Record<string, string>>
-  readonly firstChunkTimeout?: Duration.DurationInput
-  readonly idleTimeout?: Duration.DurationInput
-}
+export type Overrides = NexosClient.RequestOptions
 
 export const retryCountHeader = "x-nexos-retry-count"
 
