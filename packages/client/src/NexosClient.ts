@@ -222,6 +222,7 @@ const validateEmbeddings = Schema.validateEither(Embeddings.EmbeddingsRequest, {
 const operationSpan = (operation: string, model: string | undefined) =>
   Effect.withSpan(model === undefined ? operation : `${operation} ${model}`, {
     kind: "client",
+    captureStackTrace: false,
     attributes: {
       "gen_ai.operation.name": operation,
       "gen_ai.provider.name": "nexos",
@@ -242,6 +243,7 @@ const annotateCompletion = (completion: ChatCompletion.ChatCompletion) =>
 
 const streamSpanOptions = (model: string) => ({
   kind: "client" as const,
+  captureStackTrace: false,
   attributes: {
     "gen_ai.operation.name": "chat",
     "gen_ai.provider.name": "nexos",
@@ -283,7 +285,7 @@ const annotateEvents = (events: Chunk.Chunk<ChatEvent.ChatEvent>, startedAt: num
 export const make = (options: Options): Effect.Effect<Service, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const config = yield* resolve(options)
-    const client = yield* HttpClient.HttpClient
+    const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
     const readCompletion = Transport.readJson(ChatCompletionSchema.ChatCompletion)(config)
     const readModels = Transport.readJson(Models.ModelList)(config)
     const readEmbeddings = Transport.readJson(Embeddings.EmbeddingsResponse)(config)
@@ -303,7 +305,7 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
 
     const create = (request: ChatCompletionRequest.ChatCompletionRequest, options?: RequestOptions) => {
       const { stream: _stream, stream_options: _streamOptions, ...body } = request
-      return Either.match(ChatCompletionRequest.encode(body), {
+      return Either.match(ChatCompletionRequest.validate(body), {
         onLeft: (issues) => Effect.fail(invalid(issues, "chat completion request")),
         onRight: (encoded) =>
           call("POST", "/chat/completions", encoded, options, readCompletion).pipe(Effect.tap(annotateCompletion))
@@ -312,7 +314,7 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
 
     const openStream = (request: ChatCompletionRequest.ChatCompletionRequest, options: RequestOptions | undefined) =>
       Either.match(
-        ChatCompletionRequest.encode({
+        ChatCompletionRequest.validate({
           ...request,
           stream: true,
           stream_options: { include_usage: true, ...request.stream_options }

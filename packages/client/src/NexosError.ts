@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import * as ApiError from "@nexos-effect/schema/ApiError"
+import * as Duration from "effect/Duration"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 
@@ -56,6 +57,10 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
  * @category errors
  */
 export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", httpFields) {
+  /** The server's retry delay (`retry-after-ms` / `Retry-After`, within 0..60 s), when it gave one. @since 0.1.0 */
+  get retryAfter(): Duration.Duration | undefined {
+    return this.retryAfterMs === undefined ? undefined : Duration.millis(this.retryAfterMs)
+  }
   /** @since 0.1.0 */
   get isRetryable(): boolean {
     return decide(this.headers, false)
@@ -69,6 +74,10 @@ export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", h
  * @category errors
  */
 export class AuthenticationError extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", httpFields) {
+  /** The server's retry delay (`retry-after-ms` / `Retry-After`, within 0..60 s), when it gave one. @since 0.1.0 */
+  get retryAfter(): Duration.Duration | undefined {
+    return this.retryAfterMs === undefined ? undefined : Duration.millis(this.retryAfterMs)
+  }
   /** @since 0.1.0 */
   get isRetryable(): boolean {
     return decide(this.headers, false)
@@ -82,6 +91,10 @@ export class AuthenticationError extends Schema.TaggedError<AuthenticationError>
  * @category errors
  */
 export class OutOfCredits extends Schema.TaggedError<OutOfCredits>()("OutOfCredits", httpFields) {
+  /** The server's retry delay (`retry-after-ms` / `Retry-After`, within 0..60 s), when it gave one. @since 0.1.0 */
+  get retryAfter(): Duration.Duration | undefined {
+    return this.retryAfterMs === undefined ? undefined : Duration.millis(this.retryAfterMs)
+  }
   /** @since 0.1.0 */
   get isRetryable(): boolean {
     return decide(this.headers, false)
@@ -99,6 +112,10 @@ export class PermissionDenied extends Schema.TaggedError<PermissionDenied>()("Pe
   ...httpFields,
   blockedByEdge: Schema.Boolean
 }) {
+  /** The server's retry delay (`retry-after-ms` / `Retry-After`, within 0..60 s), when it gave one. @since 0.1.0 */
+  get retryAfter(): Duration.Duration | undefined {
+    return this.retryAfterMs === undefined ? undefined : Duration.millis(this.retryAfterMs)
+  }
   /** @since 0.1.0 */
   get isRetryable(): boolean {
     return decide(this.headers, false)
@@ -112,6 +129,10 @@ export class PermissionDenied extends Schema.TaggedError<PermissionDenied>()("Pe
  * @category errors
  */
 export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", httpFields) {
+  /** The server's retry delay (`retry-after-ms` / `Retry-After`, within 0..60 s), when it gave one. @since 0.1.0 */
+  get retryAfter(): Duration.Duration | undefined {
+    return this.retryAfterMs === undefined ? undefined : Duration.millis(this.retryAfterMs)
+  }
   /** @since 0.1.0 */
   get isRetryable(): boolean {
     return decide(this.headers, false)
@@ -125,6 +146,10 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", httpFie
  * @category errors
  */
 export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", httpFields) {
+  /** The server's retry delay (`retry-after-ms` / `Retry-After`, within 0..60 s), when it gave one. @since 0.1.0 */
+  get retryAfter(): Duration.Duration | undefined {
+    return this.retryAfterMs === undefined ? undefined : Duration.millis(this.retryAfterMs)
+  }
   /** @since 0.1.0 */
   get isRetryable(): boolean {
     return decide(this.headers, true)
@@ -138,6 +163,10 @@ export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", httpFie
  * @category errors
  */
 export class UnprocessableEntity extends Schema.TaggedError<UnprocessableEntity>()("UnprocessableEntity", httpFields) {
+  /** The server's retry delay (`retry-after-ms` / `Retry-After`, within 0..60 s), when it gave one. @since 0.1.0 */
+  get retryAfter(): Duration.Duration | undefined {
+    return this.retryAfterMs === undefined ? undefined : Duration.millis(this.retryAfterMs)
+  }
   /** @since 0.1.0 */
   get isRetryable(): boolean {
     return decide(this.headers, false)
@@ -151,6 +180,10 @@ export class UnprocessableEntity extends Schema.TaggedError<UnprocessableEntity>
  * @category errors
  */
 export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", httpFields) {
+  /** The server's retry delay (`retry-after-ms` / `Retry-After`, within 0..60 s), when it gave one. @since 0.1.0 */
+  get retryAfter(): Duration.Duration | undefined {
+    return this.retryAfterMs === undefined ? undefined : Duration.millis(this.retryAfterMs)
+  }
   /** @since 0.1.0 */
   get isRetryable(): boolean {
     return decide(this.headers, true)
@@ -164,6 +197,10 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
  * @category errors
  */
 export class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExceeded", httpFields) {
+  /** The server's retry delay (`retry-after-ms` / `Retry-After`, within 0..60 s), when it gave one. @since 0.1.0 */
+  get retryAfter(): Duration.Duration | undefined {
+    return this.retryAfterMs === undefined ? undefined : Duration.millis(this.retryAfterMs)
+  }
   /** @since 0.1.0 */
   get isRetryable(): boolean {
     return false
@@ -177,6 +214,10 @@ export class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExc
  * @category errors
  */
 export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", httpFields) {
+  /** The server's retry delay (`retry-after-ms` / `Retry-After`, within 0..60 s), when it gave one. @since 0.1.0 */
+  get retryAfter(): Duration.Duration | undefined {
+    return this.retryAfterMs === undefined ? undefined : Duration.millis(this.retryAfterMs)
+  }
   /** @since 0.1.0 */
   get isRetryable(): boolean {
     return decide(this.headers, true)

@@ -146,6 +146,20 @@ describe("NexosClient transport policy", () => {
       observed.forEach((gap, i) => assert.isTrue(gap <= nominal[i]! && gap >= nominal[i]! * 0.75, `gap ${i}: ${gap}`))
     }))
 
+  it.effect("RateLimited carries the server's retryAfter", () =>
+    Effect.gen(function*() {
+      const { client } = yield* withClient([{ status: 429, headers: { "retry-after": "2" } }], {
+        retry: RetryPolicy.none
+      })
+      const error = yield* Effect.flip(client.chat.completions.create(request))
+      assert.strictEqual(error._tag, "RateLimited")
+      if (error._tag === "RateLimited") {
+        assert.strictEqual(error.retryAfterMs, 2000)
+        assert.isTrue(Duration.equals(error.retryAfter!, Duration.seconds(2)))
+        assert.isTrue(error.isRetryable)
+      }
+    }))
+
   it.effect("x-should-retry decides before the status", () =>
     Effect.gen(function*() {
       const retried = yield* withClient([{ status: 400, headers: { "x-should-retry": "true" } }, {

@@ -143,6 +143,7 @@ export const send = <A>(
       const req = n === 0 ? request : HttpClientRequest.setHeader(request, retryCountHeader, String(n))
       return client.execute(req).pipe(
         Effect.mapError((error) => transportError(config, error, true)),
+        Effect.tap((response) => Effect.annotateCurrentSpan("http.response.status_code", response.status)),
         Effect.flatMap((response) => failOnStatus(config, response)),
         Effect.flatMap(read),
         Effect.timeoutFail({
@@ -154,7 +155,11 @@ export const send = <A>(
               timeoutMs: Duration.toMillis(timeout)
             })
         }),
-        Effect.withSpan("nexos.http.attempt", { attributes: { "nexos.attempt": n } })
+        Effect.withSpan("nexos.http.attempt", {
+          kind: "client",
+          captureStackTrace: false,
+          attributes: { "nexos.attempt": n, "http.request.method": request.method, "url.full": request.url }
+        })
       )
     })
     return Effect.retry(once, {
