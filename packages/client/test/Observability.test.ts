@@ -82,6 +82,8 @@ describe("observability", () => {
       for (const span of spans) {
         for (const [key, value] of span.attributes) assert.notInclude(`${key}=${String(value)}`, apiKey)
       }
-      assert.isTrue(spans.some((s) => [...s.attributes.keys()].some((k) => k.includes("authorization"))))
+      assert.strictEqual(attempts[1]!.attributes.get("http.response.status_code"), 200)
+      assert.strictEqual(attempts[0]!.attributes.get("http.response.status_code"), 503)
+      assert.strictEqual(attempts[0]!.attributes.get("url.full"), "https://api.nexos.ai/v1/chat/completions")
     }))
 })
