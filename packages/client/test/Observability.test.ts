@@ -9,6 +9,7 @@ interface Recorded {
   readonly name: string
   readonly parent: string | undefined
   readonly attributes: Map<string, unknown>
+  readonly events: Array<{ name: string; attributes: Record<string, unknown> | undefined }>
 }
 
 const recordingTracer = () => {
@@ -16,7 +17,9 @@ const recordingTracer = () => {
   const tracer = Tracer.make({
     span(name, parent, _context, _links, startTime, kind) {
       const attributes = new Map<string, unknown>()
+      const events: Recorded["events"] = []
       const recorded: Recorded = {
+        events,
         name,
         parent: Option.isSome(parent) && parent.value._tag === "Span" ? parent.value.name : undefined,
         attributes
@@ -43,7 +46,9 @@ const recordingTracer = () => {
         attribute(key, value) {
           attributes.set(key, value)
         },
-        event() {},
+        event(name, _time, eventAttributes) {
+          events.push({ name, attributes: eventAttributes })
+        },
         addLinks() {}
       }
       return span
@@ -54,7 +59,7 @@ const recordingTracer = () => {
 }
 
 describe("observability", () => {
-  it.effect("one span per call with GenAI attributes, a child span per attempt, and no secret anywhere", () =>
+  it.effect("one span per call with GenAI attributes, an event per failed attempt, and no secret anywhere", () =>
     Effect.gen(function*() {
       const { spans, tracer } = recordingTracer()
       const fake = yield* makeFake([{ status: 503 }, { body: completionBody, headers: { "x-request-id": "r-9" } }])
@@ -76,14 +81,21 @@ describe("observability", () => {
       assert.strictEqual(attributes["gen_ai.usage.input_tokens"], 3)
       assert.strictEqual(attributes["gen_ai.usage.output_tokens"], 1)
       assert.deepStrictEqual(attributes["gen_ai.response.finish_reasons"], ["stop"])
-      const attempts = spans.filter((s) => s.name === "nexos.http.attempt")
-      assert.deepStrictEqual(attempts.map((s) => s.attributes.get("nexos.attempt")), [0, 1])
-      assert.isTrue(attempts.every((s) => s.parent === "chat GPT 5.4 mini"))
+      assert.strictEqual(spans.length, 1, spans.map((s) => s.name).join(","))
+      assert.deepStrictEqual(call[0]!.events, [{
+        name: "nexos.attempt.failed",
+        attributes: {
+          "nexos.attempt": 0,
+          "error.type": "ServerError",
+          "nexos.retryable": true,
+          "http.response.status_code": 503
+        }
+      }])
       for (const span of spans) {
         for (const [key, value] of span.attributes) assert.notInclude(`${key}=${String(value)}`, apiKey)
       }
-      assert.strictEqual(attempts[1]!.attributes.get("http.response.status_code"), 200)
-      assert.strictEqual(attempts[0]!.attributes.get("http.response.status_code"), 503)
-      assert.strictEqual(attempts[0]!.attributes.get("url.full"), "https://api.nexos.ai/v1/chat/completions")
+      assert.strictEqual(attributes["http.response.status_code"], 200)
+      assert.strictEqual(attributes["nexos.attempts"], 2)
+      assert.strictEqual(attributes["url.full"], "https://api.nexos.ai/v1/chat/completions")
     }))
 })

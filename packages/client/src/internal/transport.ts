@@ -123,6 +123,20 @@ const failOnStatus = (
           ))
     )
 
+const attemptFailed = (attempt: number, error: NexosError.NexosError) =>
+  Effect.flatMap(Clock.currentTimeNanos, (now) =>
+    Effect.flatMap(Effect.option(Effect.currentSpan), (span) => {
+      if (span._tag === "Some") {
+        span.value.event("nexos.attempt.failed", now, {
+          "nexos.attempt": attempt,
+          "error.type": error._tag,
+          "nexos.retryable": error.isRetryable,
+          ...("status" in error && error.status !== undefined ? { "http.response.status_code": error.status } : {})
+        })
+      }
+      return Effect.void
+    }))
+
 /**
  * Sends a request under the transport policy: per-attempt timeout (until the response headers, plus `whileBody`
  * for non-streaming reads), status classification, and retries of retryable failures. The retry count of each
@@ -143,7 +157,14 @@ export const send = <A>(
       const req = n === 0 ? request : HttpClientRequest.setHeader(request, retryCountHeader, String(n))
       return client.execute(req).pipe(
         Effect.mapError((error) => transportError(config, error, true)),
-        Effect.tap((response) => Effect.annotateCurrentSpan("http.response.status_code", response.status)),
+        Effect.tap((response) =>
+          Effect.annotateCurrentSpan({
+            "http.request.method": request.method,
+            "url.full": request.url,
+            "http.response.status_code": response.status,
+            "nexos.attempts": n + 1
+          })
+        ),
         Effect.flatMap((response) => failOnStatus(config, response)),
         Effect.flatMap(read),
         Effect.timeoutFail({
@@ -155,11 +176,7 @@ export const send = <A>(
               timeoutMs: Duration.toMillis(timeout)
             })
         }),
-        Effect.withSpan("nexos.http.attempt", {
-          kind: "client",
-          captureStackTrace: false,
-          attributes: { "nexos.attempt": n, "http.request.method": request.method, "url.full": request.url }
-        })
+        Effect.tapError((error) => attemptFailed(n, error))
       )
     })
     return Effect.retry(once, {
