@@ -10,7 +10,6 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as ChatCompletion from "@nexos-effect/schema/ChatCompletion"
-import * as ChatCompletionSchema from "@nexos-effect/schema/ChatCompletion"
 import type * as ChatCompletionChunk from "@nexos-effect/schema/ChatCompletionChunk"
 import * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
 import * as Embeddings from "@nexos-effect/schema/Embeddings"
@@ -32,6 +31,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as ChatEvent from "./ChatEvent.js"
 import * as ChatStream from "./ChatStream.js"
+import { decodeCompletion } from "./internal/completionDecoder.js"
 import * as Transport from "./internal/transport.js"
 import * as NexosError from "./NexosError.js"
 import * as RetryPolicy from "./RetryPolicy.js"
@@ -286,9 +286,9 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
   Effect.gen(function*() {
     const config = yield* resolve(options)
     const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
-    const readCompletion = Transport.readJson(ChatCompletionSchema.ChatCompletion)(config)
-    const readModels = Transport.readJson(Models.ModelList)(config)
-    const readEmbeddings = Transport.readJson(Embeddings.EmbeddingsResponse)(config)
+    const readCompletion = Transport.readJson(decodeCompletion)(config)
+    const readModels = Transport.readJson(Transport.schemaDecoder(Models.ModelList))(config)
+    const readEmbeddings = Transport.readJson(Transport.schemaDecoder(Embeddings.EmbeddingsResponse))(config)
 
     const call = <A>(
       method: "GET" | "POST",

@@ -39,7 +39,8 @@ export interface Settings {
 
 /**
  * The wait before retry number `retry` (0 for the first retry) after `error`, given a random number in [0, 1):
- * the server's retry-after when present, else `min(initial * 2^retry, max) * (1 - random * jitter)`.
+ * the server's retry-after when present, else `min(initial * 2^retry, max) * (1 - random * jitter)`, rounded to
+ * whole milliseconds.
  *
  * @since 0.1.0
  * @category utils
@@ -54,7 +55,7 @@ export const delayFor = (
   const initial = Duration.toMillis(settings.initialDelay ?? "500 millis")
   const max = Duration.toMillis(settings.maxDelay ?? "8 seconds")
   const nominal = Math.min(initial * 2 ** retry, max)
-  return Duration.millis(nominal * (1 - random * (settings.jitter ?? 0.25)))
+  return Duration.millis(Math.round(nominal * (1 - random * (settings.jitter ?? 0.25))))
 }
 
 /**

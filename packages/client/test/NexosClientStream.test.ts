@@ -3,7 +3,7 @@ import * as ChatStream from "@nexos-effect/client/ChatStream"
 import * as NexosClient from "@nexos-effect/client/NexosClient"
 import type { ChatCompletionRequest } from "@nexos-effect/schema"
 import { Cause, Chunk, Effect, Exit, Fiber, Option, Redacted, Ref, Stream, TestClock } from "effect"
-import { type FakeReply, makeFake } from "./fakeHttp.js"
+import { type FakeReply, makeFake, runWithTestClock } from "./fakeHttp.js"
 
 const request: ChatCompletionRequest.ChatCompletionRequest = { model: "m", messages: [{ role: "user", content: "hi" }] }
 
@@ -42,9 +42,8 @@ describe("NexosClient streaming", () => {
         { status: 503 },
         { pieces: sse, headers: { "content-type": "text/event-stream", "x-request-id": "r1" } }
       ])
-      const fiber = yield* Effect.fork(Stream.runCollect(client.chat.completions.stream(request)))
-      yield* TestClock.adjust("1 second")
-      const events = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+      const exit = yield* runWithTestClock(Stream.runCollect(client.chat.completions.stream(request)), "1 minute")
+      const events = Chunk.toReadonlyArray(Exit.getOrElse(exit, () => Chunk.empty()))
       assert.deepStrictEqual(events.map((e) => e._tag), [
         "Metadata",
         "TextDelta",

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as NexosClient from "@nexos-effect/client/NexosClient"
-import { Effect, Exit, Fiber, Option, Redacted, TestClock, Tracer } from "effect"
-import { completionBody, makeFake } from "./fakeHttp.js"
+import { Effect, Exit, Option, Redacted, Tracer } from "effect"
+import { completionBody, makeFake, runWithTestClock } from "./fakeHttp.js"
 
 const apiKey = "nexos-span-secret-9"
 
@@ -64,13 +64,13 @@ describe("observability", () => {
       const { spans, tracer } = recordingTracer()
       const fake = yield* makeFake([{ status: 503 }, { body: completionBody, headers: { "x-request-id": "r-9" } }])
       const client = yield* NexosClient.make({ apiKey: Redacted.make(apiKey) }).pipe(Effect.provide(fake.layer))
-      const fiber = yield* Effect.fork(
+      const exit = yield* runWithTestClock(
         client.chat.completions.create({ model: "GPT 5.4 mini", messages: [{ role: "user", content: "hi" }] }).pipe(
           Effect.withTracer(tracer)
-        )
+        ),
+        "1 minute"
       )
-      yield* TestClock.adjust("1 second")
-      assert.isTrue(Exit.isSuccess(yield* Fiber.await(fiber)))
+      assert.isTrue(Exit.isSuccess(exit))
       const call = spans.filter((s) => s.name === "chat GPT 5.4 mini")
       assert.strictEqual(call.length, 1)
       const attributes = Object.fromEntries(call[0]!.attributes)

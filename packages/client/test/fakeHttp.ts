@@ -1,6 +1,6 @@
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import type { HttpClientRequest } from "@effect/platform"
-import { Clock, Effect, Layer, Ref } from "effect"
+import { Clock, Duration, Effect, Fiber, Layer, Option, Ref, TestClock } from "effect"
 
 export interface FakeReply {
   readonly status?: number
@@ -50,10 +50,12 @@ export const makeFake = (script: ReadonlyArray<FakeReply>) =>
           : typeof reply.body === "string"
           ? reply.body
           : JSON.stringify(reply.body ?? {})
-        return HttpClientResponse.fromWeb(
+        const response = HttpClientResponse.fromWeb(
           request,
           new Response(body, { status: reply.status ?? 200, headers: reply.headers ?? {} })
         )
+        if (typeof body === "string") Object.defineProperty(response, "text", { value: Effect.succeed(body) })
+        return response
       })
     )
     return { seen, layer: Layer.succeed(HttpClient.HttpClient, client) }
@@ -67,3 +69,27 @@ export const completionBody = {
   choices: [{ index: 0, message: { role: "assistant", content: "hi", refusal: null }, finish_reason: "stop" }],
   usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4, nexos_credits_cost: 0.001 }
 }
+
+const realTick = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 1)))
+
+/**
+ * Runs an effect on a forked fiber and moves the TestClock forward in `step`s, giving the fiber real time to run
+ * between steps, until it ends or `limit` of test time has passed. Robust to a loaded machine, unlike one big
+ * `TestClock.adjust` (a sleep registered after the adjust started would never fire).
+ */
+export const runWithTestClock = <A, E>(
+  effect: Effect.Effect<A, E>,
+  limit: Duration.DurationInput = "5 minutes",
+  step: Duration.DurationInput = "50 millis"
+) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    const steps = Math.ceil(Duration.toMillis(limit) / Duration.toMillis(step))
+    for (let i = 0; i < steps; i++) {
+      yield* realTick
+      if (Option.isSome(yield* Fiber.poll(fiber))) break
+      yield* TestClock.adjust(step)
+    }
+    yield* realTick
+    return yield* Fiber.await(fiber)
+  })

@@ -13,6 +13,7 @@ import type * as NexosClient from "../NexosClient.js"
 import * as NexosError from "../NexosError.js"
 import * as ResponseMeta from "../ResponseMeta.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
+import { DecodeFailure } from "./wireDecode.js"
 
 export interface ResolvedConfig {
   readonly apiKey: Redacted.Redacted<string>
@@ -124,10 +125,10 @@ const failOnStatus = (
     )
 
 const attemptFailed = (attempt: number, error: NexosError.NexosError) =>
-  Effect.flatMap(Clock.currentTimeNanos, (now) =>
+  Effect.flatMap(Clock.currentTimeMillis, (millis) =>
     Effect.flatMap(Effect.option(Effect.currentSpan), (span) => {
       if (span._tag === "Some") {
-        span.value.event("nexos.attempt.failed", now, {
+        span.value.event("nexos.attempt.failed", BigInt(Math.round(millis)) * 1_000_000n, {
           "nexos.attempt": attempt,
           "error.type": error._tag,
           "nexos.retryable": error.isRetryable,
@@ -185,10 +186,24 @@ export const send = <A>(
     })
   })
 
-/** Reads a JSON body and decodes it with a schema; failures become `DecodeError` with a bounded excerpt. */
-export const readJson = <A, I>(schema: Schema.Schema<A, I>) => {
+/** A body decoder: the decoded value, or a message saying what does not fit. */
+export type BodyDecoder<A> = (json: unknown) => A | DecodeFailure
+
+/** A `BodyDecoder` from a schema (for the endpoints without a hand-written decoder). */
+export const schemaDecoder = <A, I>(schema: Schema.Schema<A, I>): BodyDecoder<A> => {
   const decode = ParseResult.decodeUnknownEither(schema, { errors: "first" })
-  return (config: ResolvedConfig) =>
+  return (json) => {
+    const result = decode(json)
+    return result._tag === "Right"
+      ? result.right
+      : new DecodeFailure("", ParseResult.TreeFormatter.formatIssueSync(result.left), json, "body")
+  }
+}
+
+/** Reads a JSON body and decodes it; failures become `DecodeError` with a bounded excerpt. */
+export const readJson =
+  <A>(decode: BodyDecoder<A>) =>
+  (config: ResolvedConfig) =>
   (response: HttpClientResponse.HttpClientResponse): Effect.Effect<A, NexosError.NexosError> =>
     Effect.flatMap(
       Effect.mapError(response.text, (error) => transportError(config, error, false)),
@@ -208,21 +223,15 @@ export const readJson = <A, I>(schema: Schema.Schema<A, I>) => {
         } catch (e) {
           return fail(`The response body is not JSON: ${(e as Error).message}`)
         }
-        const result = decode(json)
-        if (result._tag === "Left") {
+        const value = decode(json)
+        if (value instanceof DecodeFailure) {
           return fail(
-            `The response body does not have the expected shape: ${
-              ParseResult.TreeFormatter.formatIssueSync(result.left)
-            }`
+            `The response body does not have the expected shape: ${value.path === "" ? value.expected : value.message}`
           )
         }
-        const value = result.right
         if (typeof value === "object" && value !== null) {
           ResponseMeta.attach(value, ResponseMeta.fromHeaders(response.status, toHeaderRecord(response.headers)))
         }
         return Effect.succeed(value)
       }
     )
-}
-
-export type Execute = typeof HttpClient.HttpClient.Service
