@@ -68,7 +68,8 @@ export interface Options {
   readonly headers?: Readonly<Record<string, string>>
   /** Default `nexos-effect/<version>`. */
   readonly userAgent?: string
-  /** Per-attempt timeout, until the whole non-streaming response (streams: until headers). Default 10 minutes. */
+  /** Per-attempt timeout, until the whole non-streaming response (streams: until headers). Default 10 minutes;
+   * `Duration.infinity` disables it. */
   readonly timeout?: Duration.DurationInput
   /** The retry policy. Default `RetryPolicy.defaultPolicy`. */
   readonly retry?: RetryPolicy.RetryPolicy

@@ -168,15 +168,18 @@ export const send = <A>(
         ),
         Effect.flatMap((response) => failOnStatus(config, response)),
         Effect.flatMap(read),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new NexosError.Timeout({
-              message: `No complete response within ${Duration.format(timeout)} (per-attempt timeout)`,
-              phase: "request",
-              timeoutMs: Duration.toMillis(timeout)
-            })
-        }),
+        (attempt) =>
+          Duration.isFinite(timeout) ?
+            Effect.timeoutFail(attempt, {
+              duration: timeout,
+              onTimeout: () =>
+                new NexosError.Timeout({
+                  message: `No complete response within ${Duration.format(timeout)} (per-attempt timeout)`,
+                  phase: "request",
+                  timeoutMs: Duration.toMillis(timeout)
+                })
+            }) :
+            attempt,
         Effect.tapError((error) => attemptFailed(n, error))
       )
     })
