@@ -348,7 +348,7 @@ export const render = (r: Results): string => {
     for (const g of plainGroups) head.push(`${g.slice(6)} req/s`, `${g.slice(6)} spread`, "× raw", "× openai")
     out.push(table(
       head,
-      ["raw-undici", "openai", "nexos-create"].map((variant) => {
+      ["raw-undici", "openai", "effect-http", "nexos-create"].map((variant) => {
         const row = [variant]
         for (const g of plainGroups) {
           const s = byId(`${g}:${variant}`)

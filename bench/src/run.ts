@@ -184,7 +184,7 @@ const plans = (): Array<Array<Plan>> => {
   if (ONLY.has("plain")) {
     const [requests, warm] = QUICK ? [1000, 100] : [2000, 200]
     for (const concurrency of [1, 16]) {
-      groups.push(["raw-undici", "openai", "nexos-create"].map((variant) => ({
+      groups.push(["raw-undici", "openai", "effect-http", "nexos-create"].map((variant) => ({
         id: `plain-c${concurrency}:${variant}`,
         group: `plain-c${concurrency}`,
         variant,
@@ -205,7 +205,7 @@ const plans = (): Array<Array<Plan>> => {
     }
   }
   if (ONLY.has("c64")) {
-    groups.push(["raw-undici", "nexos-create"].map((variant) => ({
+    groups.push(["raw-undici", "effect-http", "nexos-create"].map((variant) => ({
       id: `plain-c64:${variant}`,
       group: "plain-c64",
       variant,

@@ -269,7 +269,7 @@ const loadNexosClient = async () => {
     ])
   const runtime = ManagedRuntime.make(
     NexosClient.layer({ apiKey: Redacted.make("k"), baseUrl: `${ORIGIN}/v1`, retry: RetryPolicy.none }).pipe(
-      Layer.provide(NodeHttpClient.layerUndici)
+      Layer.provideMerge(NodeHttpClient.layerUndici)
     )
   )
   disposers.push(() => runtime.dispose())
@@ -371,6 +371,32 @@ const plainVariants: Record<string, () => Promise<PlainRun>> = {
       checkCompletion(await client.chat.completions.create(plainBody))
     }
     return (total, concurrency, stop) => pool(total, concurrency, stop, once)
+  },
+  /** The transport alone: `NodeHttpClient.layerUndici` with tracing off + `JSON.parse`, no validation or policy. */
+  "effect-http": async () => {
+    const { Effect, runtime } = await loadNexosClient()
+    const [HttpClient, HttpClientRequest] = await Promise.all([
+      import("@effect/platform/HttpClient"),
+      import("@effect/platform/HttpClientRequest")
+    ])
+    const client = HttpClient.withTracerDisabledWhen(await runtime.runPromise(HttpClient.HttpClient), () => true)
+    const request = HttpClientRequest.post(URL).pipe(
+      HttpClientRequest.setHeaders(rawPlainHeaders),
+      HttpClientRequest.bodyText(plainBodyJson, "application/json")
+    )
+    const once = Effect.flatMap(client.execute(request), (r) => Effect.map(r.text, (text) => JSON.parse(text)))
+    return (total, concurrency, stop) => {
+      let done = 0
+      const item = Effect.suspend(() =>
+        stop() ? Effect.void : Effect.map(once, (completion) => {
+          checkCompletion(completion)
+          done++
+        })
+      )
+      return runtime.runPromise(
+        Effect.forEach(Array.from({ length: total }), () => item, { concurrency, discard: true })
+      ).then(() => done)
+    }
   },
   /** The client's `create`, looped with `Effect.forEach` and a concurrency bound. */
   "nexos-create": async () => {
