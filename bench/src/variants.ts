@@ -354,6 +354,25 @@ const streamVariants: Record<string, () => Promise<StreamRun>> = {
   }
 }
 
+/** Runs `once` `total` times with `Effect.forEach` and a concurrency bound, checking each completion. */
+const effectPool = (
+  Effect: typeof import("effect/Effect"),
+  runtime: { readonly runPromise: <A, E>(effect: import("effect/Effect").Effect<A, E, never>) => Promise<A> },
+  once: import("effect/Effect").Effect<Parameters<typeof checkCompletion>[0], unknown, never>
+): PlainRun =>
+(total, concurrency, stop) => {
+  let done = 0
+  const item = Effect.suspend(() =>
+    stop() ? Effect.void : Effect.map(once, (completion) => {
+      checkCompletion(completion)
+      done++
+    })
+  )
+  return runtime.runPromise(
+    Effect.forEach(Array.from({ length: total }), () => item, { concurrency, discard: true })
+  ).then(() => done)
+}
+
 const plainVariants: Record<string, () => Promise<PlainRun>> = {
   "raw-undici": async () => {
     const undici = await loadUndici()
@@ -385,35 +404,13 @@ const plainVariants: Record<string, () => Promise<PlainRun>> = {
       HttpClientRequest.bodyText(plainBodyJson, "application/json")
     )
     const once = Effect.flatMap(client.execute(request), (r) => Effect.map(r.text, (text) => JSON.parse(text)))
-    return (total, concurrency, stop) => {
-      let done = 0
-      const item = Effect.suspend(() =>
-        stop() ? Effect.void : Effect.map(once, (completion) => {
-          checkCompletion(completion)
-          done++
-        })
-      )
-      return runtime.runPromise(
-        Effect.forEach(Array.from({ length: total }), () => item, { concurrency, discard: true })
-      ).then(() => done)
-    }
+    return effectPool(Effect, runtime, once)
   },
   /** The client's `create`, looped with `Effect.forEach` and a concurrency bound. */
   "nexos-create": async () => {
     const { Effect, runtime, service } = await loadNexosClient()
     const once = service.chat.completions.create(chatRequest)
-    return (total, concurrency, stop) => {
-      let done = 0
-      const item = Effect.suspend(() =>
-        stop() ? Effect.void : Effect.map(once, (completion) => {
-          checkCompletion(completion)
-          done++
-        })
-      )
-      return runtime.runPromise(
-        Effect.forEach(Array.from({ length: total }), () => item, { concurrency, discard: true })
-      ).then(() => done)
-    }
+    return effectPool(Effect, runtime, once)
   }
 }
 
