@@ -106,7 +106,8 @@ export interface RequestOptions {
 export interface Service {
   readonly chat: {
     readonly completions: {
-      /** A non-streaming completion. The result carries `ResponseMeta`. */
+      /** A non-streaming completion (`stream` / `stream_options` in the request are ignored: use `stream`). The result
+       * carries `ResponseMeta`. */
       readonly create: (
         request: ChatCompletionRequest.ChatCompletionRequest,
         options?: RequestOptions
