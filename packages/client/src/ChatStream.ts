@@ -57,6 +57,8 @@ export interface DecodeSseOptions {
   readonly maxEventBytes?: number
   /** Put on every error raised here. */
   readonly requestId?: string
+  /** Texts replaced by `[REDACTED]` in every error raised here (the client passes its API key). */
+  readonly secrets?: ReadonlyArray<string>
 }
 
 /**
@@ -77,7 +79,8 @@ const decodeSseImpl = <E, R>(
     const reader = new SseChunkReader({
       maxEventBytes: options?.maxEventBytes ?? defaultMaxEventBytes,
       requireDone: options?.requireDone ?? true,
-      requestId: options?.requestId
+      requestId: options?.requestId,
+      secrets: options?.secrets
     })
     const finish = (
       out: Array<ChatCompletionChunk.ChatCompletionChunk>
@@ -184,8 +187,9 @@ const eventsImpl = <E, R>(
  *   Content may be a string or parts (`text` parts are text, `thinking` / `reasoning` parts are reasoning);
  *   reasoning comes from `reasoning_content`, else `reasoning`.
  * - `ToolCallStart` / `ToolCallDelta`: as fragments arrive. A fragment without `index` is matched by its `id`,
- *   else continues the last call when it carries only arguments, else takes its position in the delta array (a
- *   new index when that position holds a different call). `id`, `name` and `type`: the first non-empty value wins.
+ *   else continues the last call when it is the only fragment of its delta and names no other call (a repeated
+ *   name continues it too, until its arguments already form complete JSON), else takes its position in the delta
+ *   array (a new index when that position holds a different call). `id`, `name` and `type`: the first non-empty value wins.
  * - `ToolCall`: for every open call of a choice, in index order, when that choice's `finish_reason` arrives, and
  *   at the end of the stream for calls still open. Not when a new index starts: providers interleave parallel
  *   calls. Fragments after that are reported as `ToolCallDelta` but do not repeat the `ToolCall`.

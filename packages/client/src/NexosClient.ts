@@ -196,12 +196,17 @@ const resolve = (options: Options): Effect.Effect<Transport.ResolvedConfig, Conf
         ConfigError.InvalidData(["apiKey"], "The nexos API key is empty: set NEXOS_API_KEY or pass apiKey")
       )
     }
+    if (!/^[\x21-\x7e]+$/.test(Redacted.value(options.apiKey).trim())) {
+      return Effect.fail(
+        ConfigError.InvalidData(["apiKey"], "The nexos API key contains characters that cannot go in an HTTP header")
+      )
+    }
     const baseUrl = (options.baseUrl ?? defaultBaseUrl).replace(/\/+$/, "")
     if (!/^https?:\/\/[^/]/.test(baseUrl)) {
       return Effect.fail(ConfigError.InvalidData(["baseUrl"], `The base URL must be http(s)://..., got ${baseUrl}`))
     }
     return Effect.succeed({
-      apiKey: options.apiKey,
+      apiKey: Redacted.make(Redacted.value(options.apiKey).trim()),
       baseUrl,
       authHeader: options.authHeader ?? "bearer",
       headers: options.headers ?? {},
@@ -341,7 +346,7 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
                       idle: overrides.idleTimeout ?? config.idleTimeout,
                       ...tagged
                     }),
-                    ChatStream.decodeSse(tagged)
+                    ChatStream.decodeSse({ ...tagged, secrets: Transport.secretsOf(config) })
                   )
                   return { headers, chunks }
                 }

@@ -245,7 +245,7 @@ export class ConnectionError extends Schema.TaggedError<ConnectionError>()("Conn
 /**
  * A time limit passed. `phase` says which: `request` (no response headers within the per-attempt timeout, or an
  * HTTP 408), `first-chunk` (headers came but no chunk), `idle` (no chunk for too long mid-stream). Only `request`
- * timeouts are retried: after the first byte nothing is retried.
+ * timeouts before the response started (`afterFirstByte: false`) are retried: after the first byte nothing is.
  *
  * @since 0.1.0
  * @category errors
@@ -253,6 +253,8 @@ export class ConnectionError extends Schema.TaggedError<ConnectionError>()("Conn
 export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
   message: Schema.String,
   phase: Schema.Literal("request", "first-chunk", "idle"),
+  /** True when the response had started (headers received) before the time ran out: never retried. */
+  afterFirstByte: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   timeoutMs: Schema.Number,
   status: Schema.optional(Schema.Number),
   headers: Schema.optionalWith(Headers, { default: () => ({}) }),
@@ -260,7 +262,7 @@ export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
 }) {
   /** @since 0.1.0 */
   get isRetryable(): boolean {
-    return this.phase === "request" && decide(this.headers, true)
+    return this.phase === "request" && !this.afterFirstByte && decide(this.headers, true)
   }
 }
 

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as ChatStream from "@nexos-effect/client/ChatStream"
 import * as ChatCompletionChunk from "@nexos-effect/schema/ChatCompletionChunk"
-import { Either, FastCheck as fc, Schema } from "effect"
+import { Effect, Either, FastCheck as fc, Schema, Stream } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -209,4 +210,23 @@ describe("chunk decoder equivalence", () => {
     assert.deepStrictEqual(c.usage, { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 })
     assert.strictEqual(c.object, "chat.completion.chunk")
   })
+})
+
+describe("secrets in stream errors", () => {
+  const secret = "nexos-stream-secret-77"
+  const run = (text: string) =>
+    Effect.flip(
+      Stream.runDrain(ChatStream.decodeSse(Stream.make(new TextEncoder().encode(text)), { secrets: [secret] }))
+    )
+  it.effect("are scrubbed from StreamError messages and bodies and from DecodeError excerpts", () =>
+    Effect.gen(function*() {
+      const frame = yield* run(`data: {"error":{"message":"Incorrect API key provided: ${secret}","code":401}}\n\n`)
+      assert.strictEqual(frame._tag, "StreamError")
+      assert.strictEqual(frame.message, "Incorrect API key provided: [REDACTED]")
+      assert.notInclude(JSON.stringify(frame), secret)
+      const bad = yield* run(`data: {not json ${secret}\n\n`)
+      assert.strictEqual(bad._tag, "DecodeError")
+      assert.notInclude(JSON.stringify(bad), secret)
+      assert.include(bad._tag === "DecodeError" ? bad.excerpt : "", "[REDACTED]")
+    }))
 })

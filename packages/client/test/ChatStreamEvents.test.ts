@@ -436,3 +436,35 @@ describe("accumulate", () => {
       assert.deepStrictEqual(result, Either.left("x"))
     }))
 })
+
+describe("tool-call fragments without index that repeat the name", () => {
+  it.effect("continue the last call, and a new id or another name opens the next one", () =>
+    Effect.gen(function*() {
+      const completion = yield* accumulated(
+        tool([{ index: 0, id: "a", function: { name: "f", arguments: "" } }]),
+        tool([{ function: { name: "f", arguments: "{\"x\":1}" } }]),
+        tool([{ index: 1, id: "b", function: { name: "g", arguments: "" } }]),
+        tool([{ function: { name: "g", arguments: "{\"y\":" } }]),
+        tool([{ function: { name: "g", arguments: "2}" } }]),
+        finish("tool_calls")
+      )
+      const calls = ChatCompletion.toolCalls(completion)
+      assert.deepStrictEqual(calls.map((c) => [c.id, c.function.name, c.function.arguments]), [
+        ["a", "f", "{\"x\":1}"],
+        ["b", "g", "{\"y\":2}"]
+      ])
+    }))
+
+  it.effect("a whole second call with the same name and no index or id opens a new call", () =>
+    Effect.gen(function*() {
+      const completion = yield* accumulated(
+        tool([{ function: { name: "get", arguments: "{\"c\":\"Paris\"}" } }]),
+        tool([{ function: { name: "get", arguments: "{\"c\":\"Rome\"}" } }]),
+        finish("tool_calls")
+      )
+      assert.deepStrictEqual(ChatCompletion.toolCalls(completion).map((c) => c.function.arguments), [
+        "{\"c\":\"Paris\"}",
+        "{\"c\":\"Rome\"}"
+      ])
+    }))
+})

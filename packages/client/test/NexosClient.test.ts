@@ -1,3 +1,4 @@
+import { HttpClient, HttpClientError } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import * as NexosClient from "@nexos-effect/client/NexosClient"
 import * as ResponseMeta from "@nexos-effect/client/ResponseMeta"
@@ -17,6 +18,7 @@ import {
   Ref,
   TestClock
 } from "effect"
+import { inspect } from "node:util"
 import { completionBody, type FakeReply, makeFake, runWithTestClock } from "./fakeHttp.js"
 
 const apiKey = "nexos-secret-key-123"
@@ -192,6 +194,21 @@ describe("NexosClient transport policy", () => {
       assert.isTrue(all.every((s) => s.signal.aborted), "every timed-out attempt aborted its request")
     }))
 
+  it.effect("a timeout after the response started is not retried (no duplicate, billable completion)", () =>
+    Effect.gen(function*() {
+      const { client, seen } = yield* withClient([{ pieces: ["{\"id\":\"x\",\"choices\":["], stall: true }], {
+        timeout: "2 seconds"
+      })
+      const exit = yield* runForked(Effect.flip(client.chat.completions.create(request)), "1 minute")
+      assert.isTrue(Exit.isSuccess(exit))
+      if (Exit.isSuccess(exit)) {
+        assert.strictEqual(exit.value._tag, "Timeout")
+        assert.isTrue(exit.value._tag === "Timeout" && exit.value.afterFirstByte)
+        assert.isFalse(exit.value.isRetryable)
+      }
+      assert.strictEqual((yield* Ref.get(seen)).length, 1)
+    }))
+
   it.effect("a per-request timeout and retry policy override the client's", () =>
     Effect.gen(function*() {
       const { client, seen } = yield* withClient([{ hang: true }])
@@ -338,6 +355,40 @@ describe("NexosClient requests and results", () => {
 })
 
 describe("NexosClient configuration and secrets", () => {
+  it.effect("a key that cannot go in a header fails the layer; a transport failure's cause never holds the key", () =>
+    Effect.gen(function*() {
+      const fake = yield* makeFake([{ body: completionBody }])
+      const bad = yield* Effect.exit(
+        NexosClient.make({ apiKey: Redacted.make("sk-a\nb") }).pipe(Effect.provide(fake.layer))
+      )
+      assert.isTrue(Exit.isFailure(bad))
+      assert.include(String(Exit.isFailure(bad) ? bad.cause : ""), "cannot go in an HTTP header")
+      const failing = HttpClient.make((request) =>
+        Effect.fail(
+          new HttpClientError.RequestError({
+            request,
+            reason: "Transport",
+            cause: new Error(`socket hang up sending ${request.headers["authorization"]}`, {
+              cause: new Error(`inner ${apiKey}`)
+            })
+          })
+        )
+      )
+      const client = yield* NexosClient.make({ apiKey: Redacted.make(apiKey), retry: RetryPolicy.none }).pipe(
+        Effect.provideService(HttpClient.HttpClient, failing)
+      )
+      const error = yield* Effect.flip(client.chat.completions.create(request))
+      assert.strictEqual(error._tag, "ConnectionError")
+      assert.notInclude(error.message, apiKey)
+      assert.include(error.message, "socket hang up")
+      const cause = error._tag === "ConnectionError" ? error.cause as Error : undefined
+      assert.notInclude(
+        String(cause?.message) + String(cause?.stack) + String((cause?.cause as Error)?.message),
+        apiKey
+      )
+      assert.notInclude(inspect(error, { depth: 10 }), apiKey)
+    }))
+
   it.effect("an empty API key fails the layer with a configuration error", () =>
     Effect.gen(function*() {
       const fake = yield* makeFake([{ body: completionBody }])

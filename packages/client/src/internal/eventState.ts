@@ -90,6 +90,16 @@ const thinkingText = (thinking: unknown): string => {
   return ""
 }
 
+const isCompleteJson = (text: string): boolean => {
+  if (text.trim() === "") return false
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** @internal */
 export class EventState {
   private id = ""
@@ -345,10 +355,17 @@ export class EventState {
     if (id !== undefined) {
       for (const t of s.tools) if (t.id === id) return t
     }
-    if (id === undefined && name === undefined && count === 1 && s.lastTool !== undefined) return s.lastTool
+    const last = s.lastTool
+    if (count === 1 && last !== undefined && (id === undefined || last.id === "" || last.id === id)) {
+      if (name === undefined && id === undefined) return last
+      if ((name === undefined || last.name === "" || last.name === name) && !isCompleteJson(last.args)) return last
+    }
     const t = this.tool(s, position)
     if (t === undefined) return this.newTool(s, position)
-    if ((id !== undefined && t.id !== "" && t.id !== id) || (name !== undefined && t.name !== "" && t.name !== name)) {
+    if (
+      (id !== undefined && t.id !== "" && t.id !== id) || (name !== undefined && t.name !== "" && t.name !== name) ||
+      (name !== undefined && id === undefined && isCompleteJson(t.args))
+    ) {
       let max = -1
       for (const x of s.tools) if (x.index > max) max = x.index
       return this.newTool(s, max + 1)

@@ -212,6 +212,7 @@ export interface SseReaderOptions {
   readonly maxEventBytes: number
   readonly requireDone: boolean
   readonly requestId: string | undefined
+  readonly secrets: ReadonlyArray<string> | undefined
 }
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -265,24 +266,26 @@ export class SseChunkReader implements SseHandler {
     try {
       parsed = JSON.parse(data)
     } catch (e) {
+      const text = this.clean(data)
       this.failure = event === "error"
-        ? this.streamError(ApiError.fromText(data), data)
+        ? this.streamError(ApiError.fromText(text), text)
         : new NexosError.DecodeError({
-          message: `chunk ${this.chunks + 1} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
-          excerpt: NexosError.excerpt(data),
+          message: `chunk ${this.chunks + 1} is not valid JSON: ${this.clean(e instanceof Error ? e.message : String(e))}`,
+          excerpt: NexosError.excerpt(text),
           ...this.requestId()
         })
       return true
     }
     if (event === "error" || isErrorFrame(parsed)) {
-      this.failure = this.streamError(ApiError.fromBody(parsed), parsed)
+      const body = this.options.secrets === undefined ? parsed : JSON.parse(this.clean(data))
+      this.failure = this.streamError(ApiError.fromBody(body), body)
       return true
     }
     const chunk = decodeChunk(parsed)
     if (chunk instanceof DecodeFailure) {
       this.failure = new NexosError.DecodeError({
-        message: `chunk ${this.chunks + 1} is not a chat completion chunk: ${chunk.message}`,
-        excerpt: NexosError.excerpt(data),
+        message: this.clean(`chunk ${this.chunks + 1} is not a chat completion chunk: ${chunk.message}`),
+        excerpt: NexosError.excerpt(this.clean(data)),
         ...this.requestId()
       })
       return true
@@ -295,7 +298,7 @@ export class SseChunkReader implements SseHandler {
   onOversize(size: number, head: string): void {
     this.failure = new NexosError.DecodeError({
       message: `an SSE event exceeds maxEventBytes (${this.options.maxEventBytes}); ${size} characters were buffered`,
-      excerpt: NexosError.excerpt(head),
+      excerpt: NexosError.excerpt(this.clean(head)),
       ...this.requestId()
     })
   }
@@ -309,6 +312,10 @@ export class SseChunkReader implements SseHandler {
       ...(api.param === undefined ? {} : { param: api.param }),
       ...this.requestId()
     })
+  }
+
+  private clean(text: string): string {
+    return NexosError.scrub(text, this.options.secrets)
   }
 
   private requestId(): { readonly requestId?: string } {

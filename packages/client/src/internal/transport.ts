@@ -51,6 +51,19 @@ const describeCause = (cause: unknown): string => {
   return parts.length === 0 ? "" : ` (${parts.join(": ")})`
 }
 
+const scrubCause = (cause: unknown, secrets: ReadonlyArray<string>, depth: number): unknown => {
+  if (!(cause instanceof Error)) {
+    return typeof cause === "string" ? NexosError.scrub(cause, secrets) : cause === undefined ? undefined : String(cause)
+  }
+  const copy = new Error(NexosError.scrub(cause.message, secrets))
+  copy.name = cause.name
+  copy.stack = NexosError.scrub(cause.stack ?? "", secrets)
+  const code = (cause as { code?: unknown }).code
+  if (typeof code === "string") Object.assign(copy, { code })
+  if (cause.cause !== undefined && depth < 4) copy.cause = scrubCause(cause.cause, secrets, depth + 1)
+  return copy
+}
+
 const transportError = (
   config: ResolvedConfig,
   error: HttpClientError.HttpClientError,
@@ -66,7 +79,7 @@ const transportError = (
   return new NexosError.ConnectionError({
     message: `Connection to the gateway failed: ${detail}`,
     beforeFirstByte,
-    cause: error.cause
+    cause: scrubCause(error.cause, secretsOf(config), 0)
   })
 }
 
@@ -139,8 +152,8 @@ const attemptFailed = (attempt: number, error: NexosError.NexosError) =>
     }))
 
 /**
- * Sends a request under the transport policy: per-attempt timeout (until the response headers, plus `whileBody`
- * for non-streaming reads), status classification, and retries of retryable failures. The retry count of each
+ * Sends a request under the transport policy: per-attempt timeout (until `read` is done), status classification,
+ * and retries of retryable failures (a timeout after the response started is not retryable). The retry count of each
  * attempt goes out in a header.
  */
 export const send = <A>(
@@ -156,6 +169,7 @@ export const send = <A>(
     const once = Effect.suspend(() => {
       const n = attempt++
       const req = n === 0 ? request : HttpClientRequest.setHeader(request, retryCountHeader, String(n))
+      let started = false
       return client.execute(req).pipe(
         Effect.mapError((error) => transportError(config, error, true)),
         Effect.tap((response) =>
@@ -166,7 +180,10 @@ export const send = <A>(
             "nexos.attempts": n + 1
           })
         ),
-        Effect.flatMap((response) => failOnStatus(config, response)),
+        Effect.flatMap((response) => {
+          started = true
+          return failOnStatus(config, response)
+        }),
         Effect.flatMap(read),
         (attempt) =>
           Duration.isFinite(timeout) ?
@@ -174,8 +191,11 @@ export const send = <A>(
               duration: timeout,
               onTimeout: () =>
                 new NexosError.Timeout({
-                  message: `No complete response within ${Duration.format(timeout)} (per-attempt timeout)`,
+                  message: started
+                    ? `The response started but did not complete within ${Duration.format(timeout)} (per-attempt timeout)`
+                    : `No response within ${Duration.format(timeout)} (per-attempt timeout)`,
                   phase: "request",
+                  afterFirstByte: started,
                   timeoutMs: Duration.toMillis(timeout)
                 })
             }) :
