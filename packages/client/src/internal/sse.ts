@@ -270,7 +270,9 @@ export class SseChunkReader implements SseHandler {
       this.failure = event === "error"
         ? this.streamError(ApiError.fromText(text), text)
         : new NexosError.DecodeError({
-          message: `chunk ${this.chunks + 1} is not valid JSON: ${this.clean(e instanceof Error ? e.message : String(e))}`,
+          message: `chunk ${this.chunks + 1} is not valid JSON: ${
+            this.clean(e instanceof Error ? e.message : String(e))
+          }`,
           excerpt: NexosError.excerpt(text),
           ...this.requestId()
         })

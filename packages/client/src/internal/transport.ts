@@ -53,7 +53,11 @@ const describeCause = (cause: unknown): string => {
 
 const scrubCause = (cause: unknown, secrets: ReadonlyArray<string>, depth: number): unknown => {
   if (!(cause instanceof Error)) {
-    return typeof cause === "string" ? NexosError.scrub(cause, secrets) : cause === undefined ? undefined : String(cause)
+    return typeof cause === "string"
+      ? NexosError.scrub(cause, secrets)
+      : cause === undefined
+      ? undefined
+      : String(cause)
   }
   const copy = new Error(NexosError.scrub(cause.message, secrets))
   copy.name = cause.name
@@ -192,7 +196,9 @@ export const send = <A>(
               onTimeout: () =>
                 new NexosError.Timeout({
                   message: started
-                    ? `The response started but did not complete within ${Duration.format(timeout)} (per-attempt timeout)`
+                    ? `The response started but did not complete within ${
+                      Duration.format(timeout)
+                    } (per-attempt timeout)`
                     : `No response within ${Duration.format(timeout)} (per-attempt timeout)`,
                   phase: "request",
                   afterFirstByte: started,
