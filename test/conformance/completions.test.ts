@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url"
 type Json = any
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
-const dir = path.resolve(root, "../shared/fixtures/real-world/completions")
+const dir = path.resolve(root, "test/fixtures/real-world/completions")
 const files = fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort()
 const bodyOf = (file: string): Json => JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")).body
 

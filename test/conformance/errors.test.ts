@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url"
 type Json = any
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
-const dir = path.resolve(root, "../shared/fixtures/real-world/errors")
+const dir = path.resolve(root, "test/fixtures/real-world/errors")
 const files = fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort()
 
 const decode = Schema.decodeUnknownSync(ApiError.ApiError)

@@ -9,12 +9,12 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 // Every recorded stream goes through decodeSse + accumulate and must give exactly its `.json` file's `expect`
-// (see fixtures/real-world/INDEX.md for the semantics), whatever the byte boundaries and line endings.
+// (see test/fixtures/real-world/INDEX.md for the semantics), whatever the byte boundaries and line endings.
 
 type Json = any
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
-const dir = path.resolve(root, "../shared/fixtures/real-world/streams")
+const dir = path.resolve(root, "test/fixtures/real-world/streams")
 const names = fs.readdirSync(dir).filter((f) => f.endsWith(".sse")).map((f) => f.slice(0, -4)).sort()
 
 interface Fixture {

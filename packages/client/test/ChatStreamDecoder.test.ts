@@ -31,7 +31,7 @@ const agree = (input: unknown): void => {
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
-const dir = path.resolve(root, "../shared/fixtures/real-world")
+const dir = path.resolve(root, "test/fixtures/real-world")
 
 const dataPayloads = (text: string): ReadonlyArray<string> =>
   text.split(/\r\n|\r|\n/).filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).filter((d) =>

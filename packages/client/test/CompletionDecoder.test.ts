@@ -34,7 +34,7 @@ const agree = (input: unknown): void => {
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
-const dir = path.resolve(root, "../shared/fixtures/real-world")
+const dir = path.resolve(root, "test/fixtures/real-world")
 
 const bodies = (): ReadonlyArray<unknown> => {
   const completions = path.join(dir, "completions")

@@ -6,7 +6,8 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { makeFake } from "./fakeHttp.js"
 
-const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../shared/fixtures/real-world/errors")
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
+const dir = path.resolve(root, "test/fixtures/real-world/errors")
 const fixtures = fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort()
 
 const tagFor = (status: number, body: { error?: { code?: unknown; type?: unknown } }): string => {
