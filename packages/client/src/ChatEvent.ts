@@ -12,11 +12,13 @@ import type * as FinishReason from "@nexos-effect/schema/FinishReason"
 import type * as Usage_ from "@nexos-effect/schema/Usage"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
+import type * as ResponseMeta from "./ResponseMeta.js"
 
 /**
  * The response metadata, emitted once before any other event: the first non-empty `id`, `model`, `created`,
- * `system_fingerprint` and `service_tier` of the chunks seen up to then, and the response headers when the caller
- * passed them.
+ * `system_fingerprint` and `service_tier` of the chunks seen up to then. On a client stream `meta` holds the
+ * response's `ResponseMeta` (status, request id, `x-nexos-*` and rate-limit headers) and `headers` its headers;
+ * `ChatStream.events` on other chunks puts the headers passed in its options there.
  *
  * @since 0.1.0
  * @category models
@@ -29,6 +31,7 @@ export interface Metadata {
   readonly systemFingerprint?: string
   readonly serviceTier?: string
   readonly headers?: Readonly<Record<string, string>>
+  readonly meta?: ResponseMeta.ResponseMeta
 }
 
 /**

@@ -29,6 +29,7 @@ import { EventState } from "./internal/eventState.js"
 import { SseChunkReader } from "./internal/sse.js"
 import * as Think from "./internal/think.js"
 import * as NexosError from "./NexosError.js"
+import * as ResponseMeta from "./ResponseMeta.js"
 
 const isStream = (u: unknown): u is Stream.Stream<unknown, unknown, unknown> =>
   Predicate.hasProperty(u, Stream.StreamTypeId)
@@ -231,7 +232,8 @@ export const events: {
  * - `annotations`: deduplicated, in order of arrival; `function_call` when the deprecated delta came;
  * - `finish_reason`: the last non-null value; `logprobs`: the concatenated token lists;
  *
- * and `usage`: the last non-null one. Vendor fields of individual chunks are not merged.
+ * and `usage`: the last non-null one. Vendor fields of individual chunks are not merged. On chunks of a client
+ * stream (`streamChunks`) the completion carries the response's `ResponseMeta` (`ResponseMeta.get`).
  *
  * @since 0.1.0
  * @category accumulating
@@ -248,7 +250,10 @@ export const accumulate = <E, R>(
           state.feedArray(Chunk.toReadonlyArray(c), scratch)
           scratch.length = 0
         })),
-      () => state.completion()
+      () => {
+        const completion = state.completion()
+        return state.meta === undefined ? completion : ResponseMeta.attach(completion, state.meta)
+      }
     )
   })
 
@@ -552,6 +557,7 @@ export interface PostProcessOptions {
  * or not): for each choice whose content is a string, `<think>` sections move to `reasoning_content` (kept when
  * the provider already sent one) and then the answer's markdown links move to `annotations` (appended). Unlike
  * the SDK, links inside the thinking text are not taken as citations, and `thinking` never repeats the answer.
+ * The result keeps the input's `ResponseMeta`.
  *
  * @since 0.1.0
  * @category post-processing
@@ -562,7 +568,7 @@ export const postProcess = (
 ): ChatCompletion.ChatCompletion => {
   const thinking = options?.thinking ?? true
   const links = options?.markdownCitations ?? true
-  return {
+  return ResponseMeta.copy(completion, {
     ...completion,
     choices: completion.choices.map((choice) => {
       const content = choice.message.content
@@ -587,5 +593,5 @@ export const postProcess = (
         ? choice
         : { ...choice, message: { ...message, content: answer } }
     })
-  }
+  })
 }

@@ -14,7 +14,7 @@ import type * as ChatCompletionChunk from "@nexos-effect/schema/ChatCompletionCh
 import * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
 import * as Embeddings from "@nexos-effect/schema/Embeddings"
 import * as Models from "@nexos-effect/schema/Models"
-import type * as Chunk from "effect/Chunk"
+import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -34,6 +34,7 @@ import * as ChatStream from "./ChatStream.js"
 import { decodeCompletion } from "./internal/completionDecoder.js"
 import * as Transport from "./internal/transport.js"
 import * as NexosError from "./NexosError.js"
+import * as ResponseMeta from "./ResponseMeta.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
 /**
@@ -98,6 +99,17 @@ export interface RequestOptions {
 }
 
 /**
+ * A completion and the metadata of the response that brought it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CompletionWithMeta {
+  readonly completion: ChatCompletion.ChatCompletion
+  readonly meta: ResponseMeta.ResponseMeta
+}
+
+/**
  * The client service.
  *
  * @since 0.1.0
@@ -107,11 +119,16 @@ export interface Service {
   readonly chat: {
     readonly completions: {
       /** A non-streaming completion (`stream` / `stream_options` in the request are ignored: use `stream`). The result
-       * carries `ResponseMeta`. */
+       * carries `ResponseMeta` (read it with `ResponseMeta.get`; a spread drops it, see `createWithMeta`). */
       readonly create: (
         request: ChatCompletionRequest.ChatCompletionRequest,
         options?: RequestOptions
       ) => Effect.Effect<ChatCompletion.ChatCompletion, NexosError.NexosError>
+      /** The same call as `create`, with the response's metadata as an explicit pair `{ completion, meta }`. */
+      readonly createWithMeta: (
+        request: ChatCompletionRequest.ChatCompletionRequest,
+        options?: RequestOptions
+      ) => Effect.Effect<CompletionWithMeta, NexosError.NexosError>
       /**
        * A streamed completion as `ChatEvent`s (text, reasoning, tool calls, citations, usage, finish). Sends
        * `stream: true` and `stream_options.include_usage: true` unless the request says otherwise. The transport
@@ -122,7 +139,8 @@ export interface Service {
         request: ChatCompletionRequest.ChatCompletionRequest,
         options?: RequestOptions
       ) => Stream.Stream<ChatEvent.ChatEvent, NexosError.NexosError>
-      /** The same stream as raw, leniently decoded chunks. */
+      /** The same stream as raw, leniently decoded chunks. The first chunk carries the response's `ResponseMeta`
+       * (`ResponseMeta.get`), which `ChatStream.accumulate` and `ChatStream.events` pick up. */
       readonly streamChunks: (
         request: ChatCompletionRequest.ChatCompletionRequest,
         options?: RequestOptions
@@ -282,6 +300,21 @@ const annotateEvents = (events: Chunk.Chunk<ChatEvent.ChatEvent>, startedAt: num
     return Effect.succeed(events)
   })
 
+const attachToFirst = (meta: ResponseMeta.ResponseMeta) =>
+<E, R>(
+  chunks: Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E, R>
+): Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E, R> =>
+  Stream.suspend(() => {
+    let pending = true
+    return Stream.mapChunks(chunks, (chunk) => {
+      if (pending && Chunk.isNonEmpty(chunk)) {
+        pending = false
+        ResponseMeta.attach(Chunk.unsafeHead(chunk), meta)
+      }
+      return chunk
+    })
+  })
+
 /**
  * Builds the service from options and an `HttpClient`. Fails with a `ConfigError` when the API key is empty or the
  * base URL is malformed.
@@ -293,7 +326,7 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
   Effect.gen(function*() {
     const config = yield* resolve(options)
     const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
-    const readCompletion = Transport.readJson(decodeCompletion)(config)
+    const readCompletion = Transport.readJsonWithMeta(decodeCompletion)(config)
     const readModels = Transport.readJson(Transport.schemaDecoder(Models.ModelList))(config)
     const readEmbeddings = Transport.readJson(Transport.schemaDecoder(Embeddings.EmbeddingsResponse))(config)
 
@@ -310,14 +343,23 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
         return Transport.send(client, config, request, overrides, read)
       }).pipe(Transport.withRedactedHeaders)
 
-    const create = (request: ChatCompletionRequest.ChatCompletionRequest, options?: RequestOptions) => {
+    const createWithMeta = (
+      request: ChatCompletionRequest.ChatCompletionRequest,
+      options?: RequestOptions
+    ): Effect.Effect<CompletionWithMeta, NexosError.NexosError> => {
       const { stream: _stream, stream_options: _streamOptions, ...body } = request
       return Either.match(ChatCompletionRequest.validate(body), {
         onLeft: (issues) => Effect.fail(invalid(issues, "chat completion request")),
         onRight: (encoded) =>
-          call("POST", "/chat/completions", encoded, options, readCompletion).pipe(Effect.tap(annotateCompletion))
+          call("POST", "/chat/completions", encoded, options, readCompletion).pipe(
+            Effect.map(({ meta, value }) => ({ completion: value, meta })),
+            Effect.tap(({ completion }) => annotateCompletion(completion))
+          )
       }).pipe(operationSpan("chat", request.model))
     }
+
+    const create = (request: ChatCompletionRequest.ChatCompletionRequest, options?: RequestOptions) =>
+      Effect.map(createWithMeta(request, options), ({ completion, meta }) => ResponseMeta.attach(completion, meta))
 
     const openStream = (request: ChatCompletionRequest.ChatCompletionRequest, options: RequestOptions | undefined) =>
       Either.match(
@@ -336,8 +378,8 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
               return Effect.map(
                 Transport.send(client, config, httpRequest, overrides, Effect.succeed),
                 (response) => {
-                  const headers = Transport.toHeaderRecord(response.headers)
-                  const requestId = headers["x-request-id"]
+                  const meta = Transport.metaOf(response)
+                  const requestId = meta.requestId
                   const tagged = requestId === undefined ? {} : { requestId }
                   const chunks = response.stream.pipe(
                     Stream.mapError((error) => Transport.bodyError(config, error)),
@@ -346,9 +388,10 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
                       idle: overrides.idleTimeout ?? config.idleTimeout,
                       ...tagged
                     }),
-                    ChatStream.decodeSse({ ...tagged, secrets: Transport.secretsOf(config) })
+                    ChatStream.decodeSse({ ...tagged, secrets: Transport.secretsOf(config) }),
+                    attachToFirst(meta)
                   )
-                  return { headers, chunks }
+                  return { meta, chunks }
                 }
               )
             }).pipe(Transport.withRedactedHeaders)
@@ -364,7 +407,7 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
       Stream.unwrap(
         Effect.map(Effect.zip(Clock.currentTimeMillis, openStream(request, options)), ([start, opened]) => {
           let firstAt: number | undefined = start
-          return ChatStream.events(opened.chunks, { headers: opened.headers }).pipe(
+          return ChatStream.events(opened.chunks).pipe(
             Stream.mapChunksEffect((events) => {
               const since = firstAt
               firstAt = undefined
@@ -384,7 +427,7 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
       }).pipe(operationSpan("embeddings", request.model))
 
     return {
-      chat: { completions: { create, stream, streamChunks } },
+      chat: { completions: { create, createWithMeta, stream, streamChunks } },
       models: { list: listModels },
       embeddings: { create: createEmbeddings }
     } satisfies Service

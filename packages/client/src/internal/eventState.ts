@@ -14,6 +14,8 @@ import type * as Logprobs from "@nexos-effect/schema/Logprobs"
 import type * as Usage from "@nexos-effect/schema/Usage"
 import * as Chunk from "effect/Chunk"
 import * as ChatEvent from "../ChatEvent.js"
+import type * as ResponseMeta from "../ResponseMeta.js"
+import { unsafeGet } from "./responseMeta.js"
 
 interface ToolState {
   readonly index: number
@@ -112,6 +114,7 @@ export class EventState {
   private usage: Usage.Usage | undefined = undefined
   private readonly choices: Array<ChoiceState> = []
   private last: ChoiceState | undefined = undefined
+  meta: ResponseMeta.ResponseMeta | undefined = undefined
 
   constructor(
     private readonly keep: boolean,
@@ -202,7 +205,12 @@ export class EventState {
       created: this.created,
       ...(this.fingerprint === undefined ? {} : { systemFingerprint: this.fingerprint }),
       ...(this.tier === undefined ? {} : { serviceTier: this.tier }),
-      ...(this.headers === undefined ? {} : { headers: this.headers })
+      ...(this.headers !== undefined
+        ? { headers: this.headers }
+        : this.meta === undefined
+        ? {}
+        : { headers: this.meta.headers }),
+      ...(this.meta === undefined ? {} : { meta: this.meta })
     }
     if (at === out.length) out.push(meta)
     else out.splice(at, 0, meta)
@@ -210,6 +218,7 @@ export class EventState {
 
   private chunk(c: ChatCompletionChunk.ChatCompletionChunk, out: Array<ChatEvent.ChatEvent>): void {
     this.chunks++
+    if (this.meta === undefined) this.meta = unsafeGet(c)
     if (this.id === "" && c.id !== "") this.id = c.id
     if (this.model === "" && c.model !== "") this.model = c.model
     if (this.created === 0 && c.created !== 0) this.created = c.created

@@ -229,38 +229,51 @@ export const schemaDecoder = <A, I>(schema: Schema.Schema<A, I>): BodyDecoder<A>
   }
 }
 
-/** Reads a JSON body and decodes it; failures become `DecodeError` with a bounded excerpt. */
+/** Reads a JSON body and decodes it, with the response's metadata; failures become `DecodeError` with a bounded
+ * excerpt. */
+export const readJsonWithMeta = <A>(decode: BodyDecoder<A>) =>
+(config: ResolvedConfig) =>
+(
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<{ readonly value: A; readonly meta: ResponseMeta.ResponseMeta }, NexosError.NexosError> =>
+  Effect.flatMap(
+    Effect.mapError(response.text, (error) => transportError(config, error, false)),
+    (text) => {
+      const requestId = response.headers["x-request-id"]
+      const fail = (message: string) =>
+        Effect.fail(
+          new NexosError.DecodeError({
+            message,
+            excerpt: NexosError.excerpt(NexosError.scrub(text, secretsOf(config))),
+            ...(requestId === undefined ? {} : { requestId })
+          })
+        )
+      let json: unknown
+      try {
+        json = JSON.parse(text)
+      } catch (e) {
+        return fail(`The response body is not JSON: ${(e as Error).message}`)
+      }
+      const value = decode(json)
+      if (value instanceof DecodeFailure) {
+        return fail(
+          `The response body does not have the expected shape: ${value.path === "" ? value.expected : value.message}`
+        )
+      }
+      return Effect.succeed({ value, meta: metaOf(response) })
+    }
+  )
+
+/** The response's metadata. */
+export const metaOf = (response: HttpClientResponse.HttpClientResponse): ResponseMeta.ResponseMeta =>
+  ResponseMeta.fromHeaders(response.status, toHeaderRecord(response.headers))
+
+/** `readJsonWithMeta` with the metadata attached to the value (`ResponseMeta.get`). */
 export const readJson =
   <A>(decode: BodyDecoder<A>) =>
   (config: ResolvedConfig) =>
   (response: HttpClientResponse.HttpClientResponse): Effect.Effect<A, NexosError.NexosError> =>
-    Effect.flatMap(
-      Effect.mapError(response.text, (error) => transportError(config, error, false)),
-      (text) => {
-        const requestId = response.headers["x-request-id"]
-        const fail = (message: string) =>
-          Effect.fail(
-            new NexosError.DecodeError({
-              message,
-              excerpt: NexosError.excerpt(NexosError.scrub(text, secretsOf(config))),
-              ...(requestId === undefined ? {} : { requestId })
-            })
-          )
-        let json: unknown
-        try {
-          json = JSON.parse(text)
-        } catch (e) {
-          return fail(`The response body is not JSON: ${(e as Error).message}`)
-        }
-        const value = decode(json)
-        if (value instanceof DecodeFailure) {
-          return fail(
-            `The response body does not have the expected shape: ${value.path === "" ? value.expected : value.message}`
-          )
-        }
-        if (typeof value === "object" && value !== null) {
-          ResponseMeta.attach(value, ResponseMeta.fromHeaders(response.status, toHeaderRecord(response.headers)))
-        }
-        return Effect.succeed(value)
-      }
-    )
+    Effect.map(readJsonWithMeta(decode)(config)(response), ({ meta, value }) => {
+      if (typeof value === "object" && value !== null) ResponseMeta.attach(value, meta)
+      return value
+    })
