@@ -35,6 +35,19 @@ const isStream = (u: unknown): u is Stream.Stream<unknown, unknown, unknown> =>
   Predicate.hasProperty(u, Stream.StreamTypeId)
 
 /**
+ * The second parameter of a combinator that takes its input stream or its options first: the options when the
+ * first argument is the stream, nothing otherwise. The combinators with options (`decodeSse`, `events`, `text`,
+ * `reasoning`, `timeouts`) have one generic signature instead of two overloads, because TypeScript infers a bare
+ * overloaded function in `pipe` from its last overload with the error and requirement types erased to `unknown`:
+ * so `stream.pipe(ChatStream.text)`, `stream.pipe(ChatStream.text())`, `stream.pipe(ChatStream.text({ choice: 1 }))`
+ * and `ChatStream.text(stream, options)` all keep the stream's error and requirement types.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OptionsAfter<Self, Options> = [Self] extends [Stream.Stream<any, any, any>] ? Options : never
+
+/**
  * The errors `decodeSse` adds to its input's errors.
  *
  * @since 0.1.0
@@ -137,24 +150,24 @@ const decodeSseImpl = <E, R>(
  * Chunks are normalised by a hand-written decoder that returns exactly what the schema decodes (tested for
  * equivalence), because the schema decoder costs more than the rest of the pipeline.
  *
- * Data-first (`decodeSse(bytes, options)`) or pipeable (`bytes.pipe(ChatStream.decodeSse({ requestId }))`; write
- * `ChatStream.decodeSse()` in a pipe without options, a bare `ChatStream.decodeSse` loses its types there). The same
- * holds for `events`, `timeouts`, `text` and `reasoning`.
+ * Data-first (`decodeSse(bytes, options)`) or pipeable (`bytes.pipe(ChatStream.decodeSse({ requestId }))`,
+ * `bytes.pipe(ChatStream.decodeSse())` or a bare `bytes.pipe(ChatStream.decodeSse)`), with the same types in each form
+ * (see `OptionsAfter`). The same holds for `events`, `timeouts`, `text` and `reasoning`.
  *
  * @since 0.1.0
  * @category decoding
  */
-export const decodeSse: {
-  (
-    options?: DecodeSseOptions
-  ): <E, R>(
+export const decodeSse: <Self extends Stream.Stream<Uint8Array, any, any> | DecodeSseOptions | undefined = undefined>(
+  bytesOrOptions?: Self,
+  options?: OptionsAfter<Self, DecodeSseOptions>
+) => [Self] extends [Stream.Stream<Uint8Array, infer E, infer R>]
+  ? Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E | SseError, R>
+  : <E, R>(
     bytes: Stream.Stream<Uint8Array, E, R>
-  ) => Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E | SseError, R>
-  <E, R>(
-    bytes: Stream.Stream<Uint8Array, E, R>,
-    options?: DecodeSseOptions
-  ): Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E | SseError, R>
-} = dual((args) => isStream(args[0]), decodeSseImpl)
+  ) => Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E | SseError, R> = dual(
+    (args) => isStream(args[0]),
+    decodeSseImpl
+  )
 
 /**
  * Options of `events`.
@@ -206,19 +219,16 @@ const eventsImpl = <E, R>(
  * @since 0.1.0
  * @category events
  */
-export const events: {
-  (
-    options?: EventsOptions
-  ): <E, R>(chunks: Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E, R>) => Stream.Stream<
-    ChatEvent.ChatEvent,
-    E,
-    R
-  >
-  <E, R>(
-    chunks: Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E, R>,
-    options?: EventsOptions
-  ): Stream.Stream<ChatEvent.ChatEvent, E, R>
-} = dual((args) => isStream(args[0]), eventsImpl)
+export const events: <
+  Self extends Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, any, any> | EventsOptions | undefined = undefined
+>(
+  chunksOrOptions?: Self,
+  options?: OptionsAfter<Self, EventsOptions>
+) => [Self] extends [Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, infer E, infer R>]
+  ? Stream.Stream<ChatEvent.ChatEvent, E, R>
+  : <E, R>(
+    chunks: Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E, R>
+  ) => Stream.Stream<ChatEvent.ChatEvent, E, R> = dual((args) => isStream(args[0]), eventsImpl)
 
 /**
  * Runs a chunk stream into the `ChatCompletion` the non-streaming call returns, with the same state machine as
@@ -289,16 +299,17 @@ const pick = (options: ChoiceOptions | undefined) => {
  * @since 0.1.0
  * @category views
  */
-export const text: {
-  (options?: ChoiceOptions): <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>) => Stream.Stream<string, E, R>
-  <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>, options?: ChoiceOptions): Stream.Stream<string, E, R>
-} = dual(
-  (args) => isStream(args[0]),
-  <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>, options?: ChoiceOptions) => {
-    const keep = pick(options)
-    return collect(self, (e) => e._tag === "TextDelta" && keep(e.choice) ? e.delta : undefined)
-  }
-)
+export const text: <Self extends Stream.Stream<ChatEvent.ChatEvent, any, any> | ChoiceOptions | undefined = undefined>(
+  selfOrOptions?: Self,
+  options?: OptionsAfter<Self, ChoiceOptions>
+) => [Self] extends [Stream.Stream<ChatEvent.ChatEvent, infer E, infer R>] ? Stream.Stream<string, E, R>
+  : <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>) => Stream.Stream<string, E, R> = dual(
+    (args) => isStream(args[0]),
+    <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>, options?: ChoiceOptions) => {
+      const keep = pick(options)
+      return collect(self, (e) => e._tag === "TextDelta" && keep(e.choice) ? e.delta : undefined)
+    }
+  )
 
 /**
  * The reasoning fragments (`ReasoningDelta.delta`) of an event stream, of choice 0 unless told otherwise.
@@ -306,16 +317,19 @@ export const text: {
  * @since 0.1.0
  * @category views
  */
-export const reasoning: {
-  (options?: ChoiceOptions): <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>) => Stream.Stream<string, E, R>
-  <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>, options?: ChoiceOptions): Stream.Stream<string, E, R>
-} = dual(
-  (args) => isStream(args[0]),
-  <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>, options?: ChoiceOptions) => {
-    const keep = pick(options)
-    return collect(self, (e) => e._tag === "ReasoningDelta" && keep(e.choice) ? e.delta : undefined)
-  }
-)
+export const reasoning: <
+  Self extends Stream.Stream<ChatEvent.ChatEvent, any, any> | ChoiceOptions | undefined = undefined
+>(
+  selfOrOptions?: Self,
+  options?: OptionsAfter<Self, ChoiceOptions>
+) => [Self] extends [Stream.Stream<ChatEvent.ChatEvent, infer E, infer R>] ? Stream.Stream<string, E, R>
+  : <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>) => Stream.Stream<string, E, R> = dual(
+    (args) => isStream(args[0]),
+    <E, R>(self: Stream.Stream<ChatEvent.ChatEvent, E, R>, options?: ChoiceOptions) => {
+      const keep = pick(options)
+      return collect(self, (e) => e._tag === "ReasoningDelta" && keep(e.choice) ? e.delta : undefined)
+    }
+  )
 
 /**
  * The complete tool calls of an event stream (all choices), as they complete.
@@ -460,10 +474,14 @@ const timeoutsImpl = <A, E, R>(
  * @since 0.1.0
  * @category timeouts
  */
-export const timeouts: {
-  (options?: TimeoutOptions): <A, E, R>(self: Stream.Stream<A, E, R>) => Stream.Stream<A, E | NexosError.Timeout, R>
-  <A, E, R>(self: Stream.Stream<A, E, R>, options?: TimeoutOptions): Stream.Stream<A, E | NexosError.Timeout, R>
-} = dual((args) => isStream(args[0]), timeoutsImpl)
+export const timeouts: <Self extends Stream.Stream<any, any, any> | TimeoutOptions | undefined = undefined>(
+  selfOrOptions?: Self,
+  options?: OptionsAfter<Self, TimeoutOptions>
+) => [Self] extends [Stream.Stream<infer A, infer E, infer R>] ? Stream.Stream<A, E | NexosError.Timeout, R>
+  : <A, E, R>(self: Stream.Stream<A, E, R>) => Stream.Stream<A, E | NexosError.Timeout, R> = dual(
+    (args) => isStream(args[0]),
+    timeoutsImpl
+  )
 
 /**
  * Splits an inline `<think>...</think>` section out of a final answer text: `thinking` is the text inside the
