@@ -1,7 +1,9 @@
 /**
  * Record and replay. `Recorder.layer({ dir })` wraps the `HttpClient.HttpClient` of a program so that every response
- * body (JSON or SSE) is also written, as it streams by, to `dir/<key>.json`, where the key is a hash of the method,
- * the API path and the canonical request body. Capture a session against the real gateway once, then start
+ * body (JSON or SSE) is also captured as it streams by and written to `dir/<key>.json`, where the key is a hash of
+ * the method, the API path and the canonical request body. A body is written when it has been read to its end, or,
+ * for an event stream, once its `data: [DONE]` went by (the client stops reading there); a body the reader
+ * abandoned earlier is not written, so a replay never serves a cut-off answer. Capture a session against the real gateway once, then start
  * `MockGateway.layer({ replay: { dir } })` and the same requests get the same bytes back, forever and offline.
  *
  * @since 0.1.0
@@ -90,6 +92,8 @@ const dropped = new Set([
 
 const decoder = new TextDecoder()
 
+const sseDone = /(?:^|[\r\n])data:[ \t]*\[DONE\][ \t]*(?:[\r\n]|$)/
+
 const bodyText = (body: HttpBody.HttpBody): string =>
   body._tag === "Uint8Array"
     ? decoder.decode(body.body)
@@ -172,21 +176,29 @@ const tee = (
     if (!dropped.has(name.toLowerCase())) headers[name.toLowerCase()] = value
   }
   const recordingKey = key(request.method, path, requestBody)
+  const sse = (headers["content-type"] ?? "").toLowerCase().startsWith("text/event-stream")
+  let ended = false
+  const save = Effect.suspend(() => {
+    const text = decoder.decode(concat(chunks))
+    if (!ended && !(sse && sseDone.test(text))) {
+      return Effect.logDebug(`Recorder: ${recordingKey} not written, its body was not read to the end`)
+    }
+    return write(options.dir, {
+      version: 1,
+      key: recordingKey,
+      request: { method: request.method, path: Hash.apiPath(path), body: parsed(requestBody) },
+      response: { status: response.status, headers, body: text }
+    })
+  })
   const body = response.stream.pipe(
     Stream.mapChunks((chunk) => {
       for (const c of chunk) chunks.push(c)
       return chunk
     }),
-    Stream.concat(
-      Stream.drain(Stream.fromEffect(Effect.suspend(() =>
-        write(options.dir, {
-          version: 1,
-          key: recordingKey,
-          request: { method: request.method, path: Hash.apiPath(path), body: parsed(requestBody) },
-          response: { status: response.status, headers, body: decoder.decode(concat(chunks)) }
-        })
-      )))
-    )
+    Stream.onEnd(Effect.sync(() => {
+      ended = true
+    })),
+    Stream.ensuring(save)
   )
   return HttpClientResponse.fromWeb(
     request,
