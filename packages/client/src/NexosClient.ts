@@ -118,8 +118,13 @@ export interface CompletionWithMeta {
 export interface Service {
   readonly chat: {
     readonly completions: {
-      /** A non-streaming completion (`stream` / `stream_options` in the request are ignored: use `stream`). The result
-       * carries `ResponseMeta` (read it with `ResponseMeta.get`; a spread drops it, see `createWithMeta`). */
+      /**
+       * A whole completion. The result carries `ResponseMeta` (read it with `ResponseMeta.get`; a spread drops it,
+       * see `createWithMeta`). A request with `stream: true` is streamed on the wire (with `stream_options` as given,
+       * `include_usage` defaulting to true, the first-chunk and idle timeouts, retries only before the first byte)
+       * and accumulated into the same `ChatCompletion`: use it for long answers that would outlast the gateway's
+       * non-streaming timeout. For the events as they come, use `stream`.
+       */
       readonly create: (
         request: ChatCompletionRequest.ChatCompletionRequest,
         options?: RequestOptions
@@ -347,8 +352,16 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
       request: ChatCompletionRequest.ChatCompletionRequest,
       options?: RequestOptions
     ): Effect.Effect<CompletionWithMeta, NexosError.NexosError> => {
-      const { stream: _stream, stream_options: _streamOptions, ...body } = request
-      return Either.match(ChatCompletionRequest.validate(body), {
+      if (request.stream === true) {
+        return Effect.flatMap(
+          openStream(request, options),
+          ({ chunks, meta }) => Effect.map(ChatStream.accumulate(chunks), (completion) => ({ completion, meta }))
+        ).pipe(
+          Effect.tap(({ completion }) => annotateCompletion(completion)),
+          operationSpan("chat", request.model)
+        )
+      }
+      return Either.match(ChatCompletionRequest.validate(request), {
         onLeft: (issues) => Effect.fail(invalid(issues, "chat completion request")),
         onRight: (encoded) =>
           call("POST", "/chat/completions", encoded, options, readCompletion).pipe(

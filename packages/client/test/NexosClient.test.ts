@@ -246,7 +246,7 @@ describe("NexosClient requests and results", () => {
   it.effect("sends the encoded body, auth, user agent and JSON content type", () =>
     Effect.gen(function*() {
       const { client, seen } = yield* withClient([{ body: completionBody, headers: { "x-request-id": "req-1" } }])
-      const completion = yield* client.chat.completions.create({ ...request, temperature: 0.2, stream: true })
+      const completion = yield* client.chat.completions.create({ ...request, temperature: 0.2 })
       assert.strictEqual(completion.choices[0]!.message.content, "hi")
       const [sent] = yield* Ref.get(seen)
       assert.strictEqual(sent!.url.toString(), "https://api.nexos.ai/v1/chat/completions")

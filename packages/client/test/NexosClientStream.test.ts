@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as ChatStream from "@nexos-effect/client/ChatStream"
 import * as NexosClient from "@nexos-effect/client/NexosClient"
+import * as ResponseMeta from "@nexos-effect/client/ResponseMeta"
 import type { ChatCompletionRequest } from "@nexos-effect/schema"
 import { Cause, Chunk, Effect, Exit, Fiber, Option, Redacted, Ref, Stream, TestClock } from "effect"
 import { type FakeReply, makeFake, runWithTestClock } from "./fakeHttp.js"
@@ -68,6 +69,47 @@ describe("NexosClient streaming", () => {
       assert.strictEqual(completion.choices[0]!.message.content, "Hello")
       assert.strictEqual(completion.choices[0]!.finish_reason, "stop")
       assert.strictEqual(completion.usage?.total_tokens, 4)
+    }))
+
+  it.effect("create honours stream: true: streamed on the wire, accumulated into the completion", () =>
+    Effect.gen(function*() {
+      const { client, seen } = yield* withClient([
+        { pieces: sse, headers: { "content-type": "text/event-stream", "x-request-id": "r2" } }
+      ])
+      const { completion, meta } = yield* client.chat.completions.createWithMeta({ ...request, stream: true })
+      assert.strictEqual(completion.choices[0]!.message.content, "Hello")
+      assert.strictEqual(completion.choices[0]!.finish_reason, "stop")
+      assert.strictEqual(completion.usage?.total_tokens, 4)
+      assert.strictEqual(meta.requestId, "r2")
+      const [sent] = yield* Ref.get(seen)
+      assert.deepStrictEqual(JSON.parse(sent!.body), {
+        ...request,
+        stream: true,
+        stream_options: { include_usage: true }
+      })
+      assert.strictEqual(sent!.request.headers["accept"], "text/event-stream")
+      const viaCreate = yield* client.chat.completions.create({
+        ...request,
+        stream: true,
+        stream_options: { include_usage: false }
+      })
+      assert.strictEqual(viaCreate.choices[0]!.message.content, "Hello")
+      assert.strictEqual(Option.getOrThrow(ResponseMeta.get(viaCreate)).requestId, "r2")
+      assert.deepStrictEqual(JSON.parse((yield* Ref.get(seen))[1]!.body).stream_options, { include_usage: false })
+    }))
+
+  it.effect("create with stream: false sends it; stream_options without stream: true is rejected before sending", () =>
+    Effect.gen(function*() {
+      const { client, seen } = yield* withClient([{ body: { id: "c1", choices: [{ message: { content: "ok" } }] } }])
+      const completion = yield* client.chat.completions.create({ ...request, stream: false })
+      assert.strictEqual(completion.choices[0]!.message.content, "ok")
+      assert.strictEqual(JSON.parse((yield* Ref.get(seen))[0]!.body).stream, false)
+      const error = yield* Effect.flip(
+        client.chat.completions.create({ ...request, stream: false, stream_options: { include_usage: true } })
+      )
+      assert.strictEqual(error._tag, "InvalidRequest")
+      assert.include(error.message, "stream_options: is only allowed with stream: true")
+      assert.strictEqual((yield* Ref.get(seen)).length, 1)
     }))
 
   it.effect("an error status before the stream is a tagged error", () =>
