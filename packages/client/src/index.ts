@@ -5,6 +5,11 @@
 /**
  * @since 0.1.0
  */
+export * as Batch from "./Batch.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as ChatEvent from "./ChatEvent.js"
 
 /**
