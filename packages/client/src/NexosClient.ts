@@ -15,7 +15,6 @@ import * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionReque
 import * as Embeddings from "@nexos-effect/schema/Embeddings"
 import * as Models from "@nexos-effect/schema/Models"
 import * as Chunk from "effect/Chunk"
-import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -32,6 +31,7 @@ import * as Stream from "effect/Stream"
 import type * as ChatEvent from "./ChatEvent.js"
 import * as ChatStream from "./ChatStream.js"
 import { decodeCompletion } from "./internal/completionDecoder.js"
+import * as SpanAttributes from "./internal/spanAttributes.js"
 import * as Transport from "./internal/transport.js"
 import * as NexosError from "./NexosError.js"
 import * as ResponseMeta from "./ResponseMeta.js"
@@ -78,6 +78,13 @@ export interface Options {
   readonly firstChunkTimeout?: Duration.DurationInput
   /** Streams: time allowed between two chunks. Default 60 s. */
   readonly idleTimeout?: Duration.DurationInput
+  /**
+   * Names of headers that carry secrets (case-insensitive), e.g. a gateway token sent in `headers`. Their values
+   * are redacted (`<redacted>`) in span attributes, in the response headers copied into errors and `ResponseMeta`,
+   * and wherever a `Headers` value is printed or logged during a call; `authorization`, `x-api-key` and
+   * `x-nexos-key` always are.
+   */
+  readonly redactedHeaders?: ReadonlyArray<string>
 }
 
 /**
@@ -237,7 +244,8 @@ const resolve = (options: Options): Effect.Effect<Transport.ResolvedConfig, Conf
       timeout: Duration.decode(options.timeout ?? "10 minutes"),
       retry: options.retry ?? RetryPolicy.defaultPolicy,
       firstChunkTimeout: Duration.decode(options.firstChunkTimeout ?? "60 seconds"),
-      idleTimeout: Duration.decode(options.idleTimeout ?? "60 seconds")
+      idleTimeout: Duration.decode(options.idleTimeout ?? "60 seconds"),
+      redactedHeaders: (options.redactedHeaders ?? []).map((name) => name.toLowerCase())
     })
   })
 
@@ -261,15 +269,7 @@ const operationSpan = (operation: string, model: string | undefined) =>
   })
 
 const annotateCompletion = (completion: ChatCompletion.ChatCompletion) =>
-  Effect.annotateCurrentSpan({
-    "gen_ai.response.id": completion.id,
-    "gen_ai.response.model": completion.model,
-    "gen_ai.response.finish_reasons": completion.choices.map((c) => c.finish_reason ?? ""),
-    ...(completion.usage === undefined ? {} : {
-      "gen_ai.usage.input_tokens": completion.usage.prompt_tokens,
-      "gen_ai.usage.output_tokens": completion.usage.completion_tokens
-    })
-  })
+  Effect.annotateCurrentSpan(SpanAttributes.ofCompletion(completion))
 
 const streamSpanOptions = (model: string) => ({
   kind: "client" as const,
@@ -281,29 +281,6 @@ const streamSpanOptions = (model: string) => ({
     "gen_ai.request.stream": true
   }
 })
-
-const annotateEvents = (events: Chunk.Chunk<ChatEvent.ChatEvent>, startedAt: number | undefined) =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) => {
-    const attributes: Record<string, unknown> = {}
-    if (startedAt !== undefined) attributes["gen_ai.response.time_to_first_chunk_ms"] = now - startedAt
-    for (const event of events) {
-      switch (event._tag) {
-        case "Metadata":
-          attributes["gen_ai.response.id"] = event.id
-          attributes["gen_ai.response.model"] = event.model
-          break
-        case "Usage":
-          attributes["gen_ai.usage.input_tokens"] = event.usage.prompt_tokens
-          attributes["gen_ai.usage.output_tokens"] = event.usage.completion_tokens
-          break
-        case "Finish":
-          attributes[`gen_ai.response.finish_reasons.${event.choice}`] = event.rawReason
-          break
-      }
-    }
-    for (const _ in attributes) return Effect.as(Effect.annotateCurrentSpan(attributes), events)
-    return Effect.succeed(events)
-  })
 
 const attachToFirst = (meta: ResponseMeta.ResponseMeta) =>
 <E, R>(
@@ -346,7 +323,7 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
         const overrides = mergeOptions(context, options)
         const request = Transport.buildRequest(config, method, path, body, overrides)
         return Transport.send(client, config, request, overrides, read)
-      }).pipe(Transport.withRedactedHeaders)
+      }).pipe(Transport.withRedactedHeaders(config))
 
     const createWithMeta = (
       request: ChatCompletionRequest.ChatCompletionRequest,
@@ -384,30 +361,39 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
         {
           onLeft: (issues) => Effect.fail(invalid(issues, "chat completion request")),
           onRight: (encoded) =>
-            Effect.flatMap(FiberRef.get(currentRequestOptions), (context) => {
+            Effect.flatMap(Effect.zip(FiberRef.get(currentRequestOptions), Effect.clock), ([context, clock]) => {
               const overrides = mergeOptions(context, options)
               const httpRequest = Transport.buildRequest(config, "POST", "/chat/completions", encoded, overrides)
                 .pipe(HttpClientRequest.setHeader("accept", "text/event-stream"))
-              return Effect.map(
+              const startedAt = clock.unsafeCurrentTimeMillis()
+              return Effect.flatMap(
                 Transport.send(client, config, httpRequest, overrides, Effect.succeed),
-                (response) => {
-                  const meta = Transport.metaOf(response)
-                  const requestId = meta.requestId
-                  const tagged = requestId === undefined ? {} : { requestId }
-                  const chunks = response.stream.pipe(
-                    Stream.mapError((error) => Transport.bodyError(config, error)),
-                    ChatStream.timeouts({
-                      firstChunk: overrides.firstChunkTimeout ?? config.firstChunkTimeout,
-                      idle: overrides.idleTimeout ?? config.idleTimeout,
-                      ...tagged
-                    }),
-                    ChatStream.decodeSse({ ...tagged, secrets: Transport.secretsOf(config) }),
-                    attachToFirst(meta)
+                (response) =>
+                  Effect.map(
+                    Effect.zip(Transport.metaOf(response), Effect.option(Effect.currentSpan)),
+                    ([meta, span]) => {
+                      const summary = new SpanAttributes.ChunkSummary(startedAt, () => clock.unsafeCurrentTimeMillis())
+                      const requestId = meta.requestId
+                      const tagged = requestId === undefined ? {} : { requestId }
+                      const chunks = response.stream.pipe(
+                        Stream.mapError((error) => Transport.bodyError(config, error)),
+                        ChatStream.timeouts({
+                          firstChunk: overrides.firstChunkTimeout ?? config.firstChunkTimeout,
+                          idle: overrides.idleTimeout ?? config.idleTimeout,
+                          ...tagged
+                        }),
+                        ChatStream.decodeSse({ ...tagged, secrets: Transport.secretsOf(config) }),
+                        attachToFirst(meta),
+                        Stream.mapChunks(summary.observe),
+                        Stream.ensuring(Effect.sync(() => {
+                          if (span._tag === "Some") summary.annotate(span.value)
+                        }))
+                      )
+                      return { meta, chunks }
+                    }
                   )
-                  return { meta, chunks }
-                }
               )
-            }).pipe(Transport.withRedactedHeaders)
+            }).pipe(Transport.withRedactedHeaders(config))
         }
       )
 
@@ -417,18 +403,9 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
       )
 
     const stream = (request: ChatCompletionRequest.ChatCompletionRequest, options?: RequestOptions) =>
-      Stream.unwrap(
-        Effect.map(Effect.zip(Clock.currentTimeMillis, openStream(request, options)), ([start, opened]) => {
-          let firstAt: number | undefined = start
-          return ChatStream.events(opened.chunks).pipe(
-            Stream.mapChunksEffect((events) => {
-              const since = firstAt
-              firstAt = undefined
-              return annotateEvents(events, since)
-            })
-          )
-        })
-      ).pipe(Stream.withSpan(`chat ${request.model}`, streamSpanOptions(request.model)))
+      Stream.unwrap(Effect.map(openStream(request, options), (opened) => ChatStream.events(opened.chunks))).pipe(
+        Stream.withSpan(`chat ${request.model}`, streamSpanOptions(request.model))
+      )
 
     const listModels = (options?: RequestOptions) =>
       call("GET", "/models", undefined, options, readModels).pipe(operationSpan("models", undefined))

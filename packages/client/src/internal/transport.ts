@@ -3,9 +3,11 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
@@ -25,16 +27,36 @@ export interface ResolvedConfig {
   readonly retry: RetryPolicy.RetryPolicy
   readonly firstChunkTimeout: Duration.Duration
   readonly idleTimeout: Duration.Duration
+  readonly redactedHeaders: ReadonlyArray<string>
 }
 
 export type Overrides = NexosClient.RequestOptions
 
 export const retryCountHeader = "x-nexos-retry-count"
 
-const redactedNames = ["authorization", "x-api-key", "x-nexos-key"]
+export const defaultRedactedHeaders: ReadonlyArray<string> = ["authorization", "x-api-key", "x-nexos-key"]
 
-export const withRedactedHeaders = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.locallyWith(effect, Headers.currentRedactedNames, (names) => [...names, ...redactedNames])
+/** Runs a call with the client's secret header names added to `Headers.currentRedactedNames`, which decides what
+ * is redacted in span attributes, in the headers copied into errors and `ResponseMeta`, and wherever a `Headers`
+ * value is printed or logged. */
+export const withRedactedHeaders =
+  (config: ResolvedConfig) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.locallyWith(
+      effect,
+      Headers.currentRedactedNames,
+      (names) => [...names, ...defaultRedactedHeaders, ...config.redactedHeaders]
+    )
+
+const redactWith = (headers: Headers.Headers, names: ReadonlyArray<string | RegExp>): Record<string, string> => {
+  const redacted = Headers.redact(headers, names)
+  const out: Record<string, string> = {}
+  for (const name in redacted) out[name] = String(redacted[name])
+  return out
+}
+
+/** The headers as a record, with the values of secret headers (`Headers.currentRedactedNames`) as `<redacted>`. */
+export const redactedRecord = (headers: Headers.Headers): Effect.Effect<Record<string, string>> =>
+  Effect.map(FiberRef.get(Headers.currentRedactedNames), (names) => redactWith(headers, names))
 
 export const secretsOf = (config: ResolvedConfig): ReadonlyArray<string> => [Redacted.value(config.apiKey)]
 
@@ -127,13 +149,13 @@ const failOnStatus = (
   response.status >= 200 && response.status < 300
     ? Effect.succeed(response)
     : Effect.flatMap(
-      Effect.orElseSucceed(response.text, () => ""),
-      (bodyText) =>
+      Effect.zip(Effect.orElseSucceed(response.text, () => ""), redactedRecord(response.headers)),
+      ([bodyText, headers]) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           Effect.fail(
             NexosError.fromResponse({
               status: response.status,
-              headers: toHeaderRecord(response.headers),
+              headers,
               bodyText,
               now,
               secrets: secretsOf(config)
@@ -167,6 +189,54 @@ export const send = <A>(
   overrides: Overrides,
   read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, NexosError.NexosError>
 ): Effect.Effect<A, NexosError.NexosError> =>
+  Effect.flatMap(traced(request), (request) => sendTraced(client, config, request, overrides, read))
+
+const headerAttributes = (
+  prefix: "http.request.header." | "http.response.header.",
+  headers: Headers.Headers,
+  names: ReadonlyArray<string | RegExp>
+): Record<string, unknown> => {
+  const record = redactWith(headers, names)
+  const attributes: Record<string, unknown> = {}
+  for (const name in record) attributes[prefix + name] = record[name]
+  return attributes
+}
+
+/** Puts the request's headers (secret ones redacted) on the current span and, unless
+ * `HttpClient.withTracerPropagation(false)`, the span's trace context (`traceparent`, `b3`) on the request. */
+const traced = (request: HttpClientRequest.HttpClientRequest) =>
+  Effect.flatMap(Effect.option(Effect.currentSpan), (span) => {
+    if (span._tag === "None") return Effect.succeed(request)
+    return Effect.map(
+      Effect.zip(FiberRef.get(Headers.currentRedactedNames), FiberRef.get(HttpClient.currentTracerPropagation)),
+      ([names, propagate]) => {
+        const attributes = headerAttributes("http.request.header.", request.headers, names)
+        for (const key in attributes) span.value.attribute(key, attributes[key])
+        return propagate ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span.value)) : request
+      }
+    )
+  })
+
+const annotateResponse = (request: HttpClientRequest.HttpClientRequest, attempt: number) =>
+(
+  response: HttpClientResponse.HttpClientResponse
+) =>
+  Effect.flatMap(FiberRef.get(Headers.currentRedactedNames), (names) =>
+    Effect.annotateCurrentSpan({
+      "http.request.method": request.method,
+      "url.full": request.url,
+      "http.response.status_code": response.status,
+      "nexos.attempts": attempt + 1,
+      ...headerAttributes("http.response.header.", response.headers, names)
+    }))
+
+const sendTraced = <A>(
+  client: HttpClient.HttpClient,
+  config: ResolvedConfig,
+  request: HttpClientRequest.HttpClientRequest,
+  overrides: Overrides,
+  read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, NexosError.NexosError>
+): Effect.Effect<A, NexosError.NexosError> =>
   Effect.suspend(() => {
     const timeout = Duration.decode(overrides.timeout ?? config.timeout)
     let attempt = 0
@@ -176,14 +246,7 @@ export const send = <A>(
       let started = false
       return client.execute(req).pipe(
         Effect.mapError((error) => transportError(config, error, true)),
-        Effect.tap((response) =>
-          Effect.annotateCurrentSpan({
-            "http.request.method": request.method,
-            "url.full": request.url,
-            "http.response.status_code": response.status,
-            "nexos.attempts": n + 1
-          })
-        ),
+        Effect.tap(annotateResponse(request, n)),
         Effect.flatMap((response) => {
           started = true
           return failOnStatus(config, response)
@@ -260,13 +323,13 @@ export const readJsonWithMeta = <A>(decode: BodyDecoder<A>) =>
           `The response body does not have the expected shape: ${value.path === "" ? value.expected : value.message}`
         )
       }
-      return Effect.succeed({ value, meta: metaOf(response) })
+      return Effect.map(metaOf(response), (meta) => ({ value, meta }))
     }
   )
 
-/** The response's metadata. */
-export const metaOf = (response: HttpClientResponse.HttpClientResponse): ResponseMeta.ResponseMeta =>
-  ResponseMeta.fromHeaders(response.status, toHeaderRecord(response.headers))
+/** The response's metadata (secret headers redacted). */
+export const metaOf = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<ResponseMeta.ResponseMeta> =>
+  Effect.map(redactedRecord(response.headers), (headers) => ResponseMeta.fromHeaders(response.status, headers))
 
 /** `readJsonWithMeta` with the metadata attached to the value (`ResponseMeta.get`). */
 export const readJson =
