@@ -15,6 +15,7 @@ import * as Completion from "./completion.js"
 import * as DependencyInjection from "./dependency-injection.js"
 import * as ErrorHandling from "./error-handling.js"
 import * as Streaming from "./streaming.js"
+import * as TikaOcr from "./tika-ocr.js"
 import * as ToolCalls from "./tool-calls.js"
 import * as UsageAndCost from "./usage-and-cost.js"
 
@@ -26,7 +27,8 @@ const sections: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown, 
   ["5. usage and cost: tokens and nexos credits", UsageAndCost.program],
   ["6. dependency injection: one program, two Layers", DependencyInjection.program],
   ["7. error handling: typed errors, faults and retries", ErrorHandling.program],
-  ["8. batch: 20 prompts, 4 at a time, failures kept per item", Batch.program]
+  ["8. batch: 20 prompts, 4 at a time, failures kept per item", Batch.program],
+  ["9. tika_ocr: upload a document and ask about it", TikaOcr.program]
 ]
 
 export const tour = Effect.gen(function*() {

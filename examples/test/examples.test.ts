@@ -15,6 +15,7 @@ import * as Completion from "../src/completion.js"
 import * as DependencyInjection from "../src/dependency-injection.js"
 import * as ErrorHandling from "../src/error-handling.js"
 import * as Streaming from "../src/streaming.js"
+import * as TikaOcr from "../src/tika-ocr.js"
 import * as ToolCalls from "../src/tool-calls.js"
 import * as Tour from "../src/tour.js"
 import * as UsageAndCost from "../src/usage-and-cost.js"
@@ -119,6 +120,24 @@ describe("examples", () => {
       assert.include(output, "cites: \"Its web_search tool attaches the sources it used as url_citation annotations.\"")
     }))
 
+  it.live("tika-ocr: the document is uploaded, read by the gateway's tika_ocr tool, and deleted", () =>
+    Effect.gen(function*() {
+      const { output, requests, result } = yield* run(TikaOcr.program)
+      assert.match(result.fileId, /^storage-mock-/)
+      assert.strictEqual(result.bytes, 148)
+      assert.include(result.answer, `I read the file ${result.fileId} (148 characters)`)
+      assert.include(result.answer, "Total due: 99.00 EUR by 2026-02-15")
+      assert.deepStrictEqual(requests.map((r) => `${r.method} ${r.path}`), [
+        "POST /v1/storage",
+        "POST /v1/chat/completions",
+        `DELETE /v1/storage/${result.fileId}`
+      ])
+      assert.deepStrictEqual((requests[1]!.body as { tools: unknown }).tools, [
+        { type: "tika_ocr", tika_ocr: { file_id: result.fileId } }
+      ])
+      assert.include(output, `uploaded invoice-2026-0042.txt (148 bytes) as ${result.fileId}`)
+    }))
+
   it.live("usage-and-cost: the same usage from create and from the stream", () =>
     Effect.gen(function*() {
       const { result } = yield* run(UsageAndCost.program)
@@ -193,9 +212,9 @@ describe("examples", () => {
       yield* stdoutWrites
       const { output } = yield* run(Tour.tour)
       const headers = output.split("\n").filter((line) => line.startsWith("=== "))
-      assert.deepStrictEqual(headers.map((h) => h.slice(4, 6)), ["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8."])
+      assert.deepStrictEqual(headers.map((h) => h.slice(4, 6)), ["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8.", "9."])
       assert.include(output, "embedded mock gateway")
       assert.include(output, "18/20 succeeded, 2 failed")
-      assert.match(output, /tour finished: 8 sections in \d+ ms/)
+      assert.match(output, /tour finished: 9 sections in \d+ ms/)
     }))
 })

@@ -31,6 +31,8 @@ import * as Stream from "effect/Stream"
 import type * as ChatEvent from "./ChatEvent.js"
 import * as ChatStream from "./ChatStream.js"
 import { decodeCompletion } from "./internal/completionDecoder.js"
+import type * as Endpoint from "./internal/endpoint.js"
+import * as FilesApi from "./internal/files.js"
 import * as SpanAttributes from "./internal/spanAttributes.js"
 import * as Transport from "./internal/transport.js"
 import * as NexosError from "./NexosError.js"
@@ -117,6 +119,15 @@ export interface CompletionWithMeta {
 }
 
 /**
+ * The operations of `/v1/files` and `/v1/storage`: upload (multipart, streamed), list (a lazily paging `Stream`),
+ * get, content (a byte `Stream`), delete.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FilesService extends FilesApi.Service {}
+
+/**
  * The client service.
  *
  * @since 0.1.0
@@ -170,6 +181,10 @@ export interface Service {
       options?: RequestOptions
     ) => Effect.Effect<Embeddings.EmbeddingsResponse, NexosError.NexosError>
   }
+  /** `/v1/files`: Batch API input and output files. */
+  readonly files: FilesService
+  /** `/v1/storage`: documents for later use, e.g. by the `tika_ocr` tool. */
+  readonly storage: FilesService
 }
 
 /**
@@ -312,18 +327,19 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
     const readModels = Transport.readJson(Transport.schemaDecoder(Models.ModelList))(config)
     const readEmbeddings = Transport.readJson(Transport.schemaDecoder(Embeddings.EmbeddingsResponse))(config)
 
+    const execute: Endpoint.Execute = (build, options, read) =>
+      Effect.flatMap(FiberRef.get(currentRequestOptions), (context) => {
+        const overrides = mergeOptions(context, options)
+        return Transport.send(client, config, build(overrides), overrides, read)
+      }).pipe(Transport.withRedactedHeaders(config))
+
     const call = <A>(
       method: "GET" | "POST",
       path: string,
       body: unknown,
       options: RequestOptions | undefined,
-      read: Parameters<typeof Transport.send<A>>[4]
-    ) =>
-      Effect.flatMap(FiberRef.get(currentRequestOptions), (context) => {
-        const overrides = mergeOptions(context, options)
-        const request = Transport.buildRequest(config, method, path, body, overrides)
-        return Transport.send(client, config, request, overrides, read)
-      }).pipe(Transport.withRedactedHeaders(config))
+      read: Endpoint.Read<A>
+    ) => execute((overrides) => Transport.buildRequest(config, method, path, body, overrides), options, read)
 
     const createWithMeta = (
       request: ChatCompletionRequest.ChatCompletionRequest,
@@ -419,7 +435,9 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
     return {
       chat: { completions: { create, createWithMeta, stream, streamChunks } },
       models: { list: listModels },
-      embeddings: { create: createEmbeddings }
+      embeddings: { create: createEmbeddings },
+      files: FilesApi.make({ config, execute }, "/files"),
+      storage: FilesApi.make({ config, execute }, "/storage")
     } satisfies Service
   })
 

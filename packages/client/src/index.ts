@@ -36,3 +36,8 @@ export * as ResponseMeta from "./ResponseMeta.js"
  * @since 0.1.0
  */
 export * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Upload from "./Upload.js"

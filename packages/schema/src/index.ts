@@ -40,6 +40,11 @@ export * as Embeddings from "./Embeddings.js"
 /**
  * @since 0.1.0
  */
+export * as Files from "./Files.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as FinishReason from "./FinishReason.js"
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The embedded mock nexos.ai gateway: a real HTTP server on 127.0.0.1 that speaks the nexos API
- * (`POST /v1/chat/completions` as JSON or SSE, `GET /v1/models`, `POST /v1/embeddings`), checks the API key,
+ * (`POST /v1/chat/completions` as JSON or SSE, `GET /v1/models`, `POST /v1/embeddings`, `/v1/files` and
+ * `/v1/storage` with multipart uploads kept in a temporary directory), checks the API key,
  * validates requests with the schema package, and answers deterministically: plain text in token-sized deltas, tool
  * calls whose arguments fit the tools' JSON Schemas, web_search answers with `url_citation` annotations, reasoning,
  * usage with details and `nexos_credits_cost`. Scripts, faults and recordings make every client path testable with
@@ -96,6 +97,9 @@ export interface Options {
   readonly maxRecorded?: number
   /** The `created` timestamp of generated completions (default 2026-01-01). */
   readonly created?: number
+  /** The largest file `/v1/files` and `/v1/storage` accept (default 512 MiB). Uploads are written to a temporary
+   * directory as they arrive, never held in memory, and removed when the gateway closes. */
+  readonly maxUploadBytes?: number
 }
 
 /**
@@ -128,7 +132,7 @@ export interface Service {
   readonly queueFaults: (...faults: ReadonlyArray<Fault.Fault>) => Effect.Effect<void>
   /** Queues replies for the next chat completion requests, in order. */
   readonly enqueue: (...replies: ReadonlyArray<Reply.Reply>) => Effect.Effect<void>
-  /** Forgets requests, disconnects, faults, scripts and the response cache. */
+  /** Forgets requests, disconnects, faults, scripts, the response cache and the stored files. */
   readonly reset: Effect.Effect<void>
 }
 
@@ -167,6 +171,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
       Effect.sync(() => {
         state.closing = true
         node?.closeAllConnections()
+        state.disk.close()
       })
     )
     yield* server.serve(Gateway.app(state)).pipe(

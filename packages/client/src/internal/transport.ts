@@ -117,7 +117,7 @@ export const toHeaderRecord = (headers: Headers.Headers): Record<string, string>
 
 export const buildRequest = (
   config: ResolvedConfig,
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE",
   path: string,
   body: unknown,
   overrides: Overrides

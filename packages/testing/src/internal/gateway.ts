@@ -15,6 +15,7 @@ import * as Fault from "../Fault.js"
 import type { Disconnect, Options, RecordedRequest } from "../MockGateway.js"
 import * as Recorder from "../Recorder.js"
 import * as Reply from "../Reply.js"
+import * as Files from "./files.js"
 import * as Generate from "./generate.js"
 import * as Hash from "./hash.js"
 import * as Render from "./render.js"
@@ -59,6 +60,9 @@ export class GatewayState {
   readonly created: number
   readonly models: ReadonlyArray<Record<string, unknown>>
   readonly modelNames: ReadonlySet<string>
+  readonly disk = new Files.Disk()
+  readonly files = new Files.FileStore(this.disk, "file")
+  readonly storage = new Files.FileStore(this.disk, "storage")
 
   constructor(readonly options: Options) {
     this.requests = new WaitList(options.maxRecorded ?? 10_000)
@@ -101,6 +105,8 @@ export class GatewayState {
     this.counters.clear()
     this.script = []
     this.seen.clear()
+    this.files.clear()
+    this.storage.clear()
   }
 }
 
@@ -462,7 +468,9 @@ const chatCompletion = (
       id: `chatcmpl-mock-${String(state.seq).padStart(8, "0")}`,
       created: state.created,
       answer: state.options.answer,
-      cached
+      cached,
+      readFile: (id) =>
+        state.storage.readText(id) ?? state.files.readText(id)
     })
     const out = {
       ...headers,
@@ -572,6 +580,27 @@ const embeddings = (parsed: Either.Either<unknown, string>, headers: Record<stri
   }
 }
 
+const fileRoute = (
+  state: GatewayState,
+  request: HttpServerRequest.HttpServerRequest,
+  path: string,
+  flow: Flow,
+  headers: Record<string, string>
+): Effect.Effect<Payload> | undefined => {
+  const storage = path.startsWith("/v1/storage")
+  const config: Files.FilesConfig = {
+    store: storage ? state.storage : state.files,
+    camelCase: !storage,
+    purposes: storage ? undefined : new Set(["batch"]),
+    maxUploadBytes: state.options.maxUploadBytes ?? 512 * 1024 * 1024,
+    errorBody,
+    onMultipart: (summary) => {
+      ;(flow.record as { body: unknown }).body = summary
+    }
+  }
+  return Files.route(config, storage ? "/v1/storage" : "/v1/files", request, path, headers)
+}
+
 const route = (
   state: GatewayState,
   request: HttpServerRequest.HttpServerRequest,
@@ -595,6 +624,8 @@ const route = (
       })
     }
     if (method === "POST" && path === "/v1/embeddings") return Effect.succeed(embeddings(parsed, headers))
+    const files = fileRoute(state, request, path, flow, headers)
+    if (files !== undefined) return files
     return Effect.succeed(done(json(
       404,
       errorBody(404, `Unknown request URL: ${method} ${path}`, null, "unknown_url"),
@@ -619,7 +650,8 @@ export const app = (state: GatewayState) =>
     const q = url.indexOf("?")
     const path = q >= 0 ? url.slice(0, q) : url
     const method = request.method
-    const raw = yield* readBody(NodeHttpServerRequest.toIncomingMessage(request))
+    const multipart = (request.headers["content-type"] ?? "").toLowerCase().startsWith("multipart/")
+    const raw = multipart ? "" : yield* readBody(NodeHttpServerRequest.toIncomingMessage(request))
     const parsed = raw === "" ? Either.left("the body is empty") : parseJson(raw)
     const started = Date.now()
     const record: RecordedRequest = {

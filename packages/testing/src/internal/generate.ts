@@ -41,6 +41,8 @@ export interface PlanContext {
   readonly created: number
   readonly answer: string | undefined
   readonly cached: boolean
+  /** The text of an uploaded file (for `tika_ocr`), `undefined` when there is no such file. */
+  readonly readFile?: (id: string) => string | undefined
 }
 
 type Message = ChatCompletionRequest.Message
@@ -141,13 +143,20 @@ const defaultAnswer = (request: Request, user: string, ctx: PlanContext): string
   return user === "" ? "Hello from the nexos mock gateway." : `Hello from the nexos mock gateway. You said: ${user}`
 }
 
-const serverTools = (request: Request): string => {
+const ocr = (id: string, ctx: PlanContext): string => {
+  const text = ctx.readFile?.(id)
+  if (text === undefined) return `I could not find the file ${id}. `
+  const flat = text.replace(/\s+/g, " ").trim()
+  return `I read the file ${id} (${text.length} characters). It says: "${clip(flat, 200)}" `
+}
+
+const serverTools = (request: Request, ctx: PlanContext): string => {
   let out = ""
   for (const tool of request.tools ?? []) {
     if (tool.type === "rag") {
       out += `I searched the knowledge collection ${tool.rag?.mcp?.collection_uuid ?? "(default)"}. `
     }
-    if (tool.type === "tika_ocr") out += `I read the file ${tool.tika_ocr.file_id}. `
+    if (tool.type === "tika_ocr") out += ocr(tool.tika_ocr.file_id, ctx)
   }
   return out
 }
@@ -215,8 +224,8 @@ export const plan = (request: Request, script: Reply.Generate | undefined, ctx: 
         body = json !== undefined
           ? { text: json, citations: [] }
           : webSearch && toolResults(request.messages).length === 0
-          ? searchBody(user, prefix + serverTools(request))
-          : { text: prefix + serverTools(request) + answer, citations: [] }
+          ? searchBody(user, prefix + serverTools(request, ctx))
+          : { text: prefix + serverTools(request, ctx) + answer, citations: [] }
       }
       content = body.text
       citations = script?.citations !== undefined ? scriptedCitations(body.text, script.citations) : body.citations
