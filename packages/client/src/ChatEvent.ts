@@ -71,7 +71,8 @@ export interface RefusalDelta {
 }
 
 /**
- * A tool call began. `index` is the call's index on the wire (inferred when the provider omits it). Fires once
+ * A tool call began. `index` identifies the call within its choice: its index on the wire (inferred when the
+ * provider omits it), or the next free one when a provider reuses an index for another call. Fires once
  * per call, as soon as its name is known or right before its first `ToolCallDelta` / its `ToolCall`, whichever
  * comes first; `id` and `name` are what was known then (`ToolCall` has the final values).
  *
@@ -158,7 +159,7 @@ export interface Usage {
 
 /**
  * A choice finished. `reason` is normalised (`stop | length | tool_calls | content_filter | function_call |
- * unknown`), `rawReason` is the last non-null `finish_reason` the wire sent for the choice.
+ * unknown`), `rawReason` is the last non-null, non-empty `finish_reason` the wire sent for the choice.
  *
  * @since 0.1.0
  * @category models

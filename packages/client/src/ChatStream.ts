@@ -200,16 +200,23 @@ const eventsImpl = <E, R>(
  * - `TextDelta` / `ReasoningDelta` / `RefusalDelta`: per non-empty fragment, in that order within one delta.
  *   Content may be a string or parts (`text` parts are text, `thinking` / `reasoning` parts are reasoning);
  *   reasoning comes from `reasoning_content`, else `reasoning`.
- * - `ToolCallStart` / `ToolCallDelta`: as fragments arrive. A fragment without `index` is matched by its `id`,
- *   else continues the last call when it is the only fragment of its delta and names no other call (a repeated
- *   name continues it too, until its arguments already form complete JSON), else takes its position in the delta
- *   array (a new index when that position holds a different call). `id`, `name` and `type`: the first non-empty value wins.
- * - `ToolCall`: for every open call of a choice, in index order, when that choice's `finish_reason` arrives, and
- *   at the end of the stream for calls still open. Not when a new index starts: providers interleave parallel
- *   calls. Fragments after that are reported as `ToolCallDelta` but do not repeat the `ToolCall`.
+ * - `ToolCallStart` / `ToolCallDelta`: as fragments arrive. A fragment with an `index` continues the call last
+ *   seen at that index, unless that call's arguments are settled (none yet, or complete JSON) and the fragment
+ *   names another call: a different non-empty `id`, a different name, or (without an id) the same name with new
+ *   arguments. Then it starts a new call: providers such as Ollama and Grok send parallel calls whole, all at index
+ *   0. A fragment without `index` is matched by its `id`, else continues the last call when it is the only fragment
+ *   of its delta and names no other call (a repeated name continues it too, until its arguments form complete
+ *   JSON), else takes its position in the delta array. Each call's event `index` is its wire index, or one more
+ *   than the largest so far when that index already belongs to an earlier call. `id`, `name` and `type`: the
+ *   first non-empty value wins. Arguments are checked for complete JSON incrementally, in linear time.
+ * - `ToolCall`: when the choice's `finish_reason` arrives, for its open calls whose arguments are complete JSON,
+ *   in index order; at the end of the stream for every call still open (arguments still incomplete or empty),
+ *   in index order. Not when a new index starts: providers interleave parallel calls. A call is final once its
+ *   `ToolCall` is out: later fragments routed to it are ignored, by `accumulate` too, so both always agree.
+ * - `finish_reason: ""` (and `null`) is no finish: it completes nothing and gives no `Finish`.
  * - `Citation`: when a `url_citation` annotation with a url first appears in `delta.annotations`, deduplicated
  *   per choice (url, title and indices).
- * - `Finish`: at the end of the stream, once per choice that reported a `finish_reason`, with the last non-null
+ * - `Finish`: at the end of the stream, once per choice that reported a non-empty `finish_reason`, with the last such
  *   value (it may arrive twice); choices in index order.
  * - `Usage`: at the very end, once, with the last non-null `usage` (any chunk may carry it).
  *
@@ -238,9 +245,11 @@ export const events: <
  * - `content`: the concatenated text; absent when no content fragment (not even `""`) ever came, as the API sends
  *   `content: null` for pure tool-call and refusal answers;
  * - `refusal`, `reasoning_content`: concatenated, absent when none came;
- * - `tool_calls`: sorted by index and compacted (no holes), `type` defaulting to `"function"`;
+ * - `tool_calls`: exactly the calls `events` completes as `ToolCall`s, with the same id, name and arguments,
+ *   sorted by their event index (calls that share a wire index in arrival order) and compacted (no holes), `type`
+ *   defaulting to `"function"`;
  * - `annotations`: deduplicated, in order of arrival; `function_call` when the deprecated delta came;
- * - `finish_reason`: the last non-null value; `logprobs`: the concatenated token lists;
+ * - `finish_reason`: the last non-null, non-empty value; `logprobs`: the concatenated token lists;
  *
  * and `usage`: the last non-null one. Vendor fields of individual chunks are not merged. On chunks of a client
  * stream (`streamChunks`) the completion carries the response's `ResponseMeta` (`ResponseMeta.get`).

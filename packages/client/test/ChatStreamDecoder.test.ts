@@ -69,7 +69,8 @@ describe("chunk decoder equivalence", () => {
       [{ choices: [null] }, "choices[0]"],
       [{ choices: [{ delta: { content: 1 } }] }, "choices[0].delta.content"],
       [{ choices: [{ delta: { content: [{ type: 1 }] } }] }, "choices[0].delta.content[0].type"],
-      [{ choices: [{ delta: { tool_calls: [{ function: { arguments: {} } }] } }] }, "arguments"],
+      [{ choices: [{ delta: { tool_calls: [{ function: { arguments: 5 } }] } }] }, "arguments"],
+      [{ choices: [{ delta: { tool_calls: [{ function: { arguments: [1] } }] } }] }, "arguments"],
       [{ usage: { prompt_tokens: "1" } }, "usage.prompt_tokens"],
       [{ choices: [{ logprobs: { content: [{ top_logprobs: [{ bytes: ["x"] }] }] } }] }, "top_logprobs[0].bytes"]
     ]
@@ -137,7 +138,10 @@ describe("chunk decoder equivalence", () => {
       refusal: str,
       thinking: fc.oneof(str, fc.array(object({ type: str, text: str }), { maxLength: 2 }))
     })
-    const fn = object({ name: str, arguments: str })
+    const fn = object({
+      name: str,
+      arguments: fc.oneof(str, fc.dictionary(str, fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 }))
+    })
     const annotation = object({
       type: fc.constant("url_citation"),
       url_citation: object({ url: str, title: str, start_index: num, end_index: num })
@@ -198,6 +202,15 @@ describe("chunk decoder equivalence", () => {
 
   it("agrees with the schema on arbitrary JSON", () => {
     fc.assert(fc.property(fc.jsonValue({ maxDepth: 3 }), (input) => agree(input)), { numRuns: 1000 })
+  })
+
+  it("keeps tool-call arguments sent as an object as their JSON text, as the completion decoder does", () => {
+    const decoded = decodeChunk({
+      choices: [{ delta: { tool_calls: [{ index: 0, function: { name: "f", arguments: { city: "Paris", n: 2 } } }] } }]
+    })
+    assert.notInstanceOf(decoded, DecodeFailure)
+    const call = (decoded as ChatCompletionChunk.ChatCompletionChunk).choices[0]?.delta.tool_calls?.[0]
+    assert.deepStrictEqual(call?.function, { name: "f", arguments: "{\"city\":\"Paris\",\"n\":2}" })
   })
 
   it("keeps unknown fields by reference and fills the schema's defaults", () => {

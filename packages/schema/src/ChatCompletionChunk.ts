@@ -9,17 +9,19 @@ import * as Annotation from "./Annotation.js"
 import * as ContentPart from "./ContentPart.js"
 import { opt, wireStruct, withDefault } from "./internal/wire.js"
 import * as Logprobs from "./Logprobs.js"
+import * as ToolCall from "./ToolCall.js"
 import * as Usage from "./Usage.js"
 
 /**
- * The function fragment of a tool-call delta.
+ * The function fragment of a tool-call delta. `arguments` sent as an object (a whole call in one chunk) is kept as
+ * its JSON text, as in a complete `ToolCall`.
  *
  * @since 0.1.0
  * @category schemas
  */
 export const FunctionDelta = wireStruct({
   name: opt(Schema.String),
-  arguments: opt(Schema.String)
+  arguments: opt(ToolCall.ArgumentsText)
 })
 
 /**

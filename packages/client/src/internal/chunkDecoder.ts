@@ -9,8 +9,9 @@
  * @since 0.1.0
  */
 import type * as ChatCompletionChunk from "@nexos-effect/schema/ChatCompletionChunk"
-import type { Decode, Obj } from "./wireDecode.js"
+import type { Decode, DecodeObj, Obj } from "./wireDecode.js"
 import {
+  argumentsText,
   choice,
   DecodeFailure,
   decoder,
@@ -20,13 +21,32 @@ import {
   isRecord,
   keep,
   message,
-  primitives,
   record
 } from "./wireDecode.js"
 
 export { DecodeFailure }
 
-const functionDelta = primitives({ name: "string", arguments: "string" })
+const functionDelta: DecodeObj = (u) => {
+  const out: Obj = {}
+  let name: string | undefined
+  let args: string | FAIL | undefined
+  for (const k in u) {
+    const v = u[k]
+    if (k === "name") {
+      if (v == null) continue
+      if (typeof v !== "string") return fail("string", v, k)
+      name = v
+    } else if (k === "arguments") {
+      if (v == null) continue
+      if ((args = argumentsText(v, k)) === FAIL) return FAIL
+    } else {
+      keep(out, k, v)
+    }
+  }
+  if (name !== undefined) out.name = name
+  if (args !== undefined) out.arguments = args
+  return out
+}
 
 const toolCallDelta: Decode = (u) => {
   if (!isRecord(u)) return fail("an object", u, "")

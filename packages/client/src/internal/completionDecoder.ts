@@ -11,6 +11,7 @@
 import type * as ChatCompletion from "@nexos-effect/schema/ChatCompletion"
 import type { Decode, DecodeObj, Obj } from "./wireDecode.js"
 import {
+  argumentsText,
   choice,
   DecodeFailure,
   decoder,
@@ -26,13 +27,6 @@ import {
 
 export { DecodeFailure }
 
-const argumentsText = (v: Obj): string => {
-  if (!Object.prototype.hasOwnProperty.call(v, "__proto__")) return JSON.stringify(v)
-  const copy: Obj = {}
-  for (const k in v) keep(copy, k, v[k])
-  return JSON.stringify(copy)
-}
-
 const functionCall: DecodeObj = (u) => {
   const out: Obj = {}
   let name = ""
@@ -45,9 +39,9 @@ const functionCall: DecodeObj = (u) => {
       name = v
     } else if (k === "arguments") {
       if (v == null) continue
-      if (typeof v === "string") args = v
-      else if (isRecord(v)) args = argumentsText(v)
-      else return fail("a string or an object", v, k)
+      const text = argumentsText(v, k)
+      if (text === FAIL) return FAIL
+      args = text
     } else {
       keep(out, k, v)
     }

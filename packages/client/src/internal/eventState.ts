@@ -16,6 +16,7 @@ import * as Chunk from "effect/Chunk"
 import * as ChatEvent from "../ChatEvent.js"
 import type * as ResponseMeta from "../ResponseMeta.js"
 import { unsafeGet } from "./responseMeta.js"
+import { JsonProgress } from "./jsonProgress.js"
 
 interface ToolState {
   readonly index: number
@@ -23,6 +24,8 @@ interface ToolState {
   name: string
   type: string
   args: string
+  readonly json: JsonProgress
+  hasArgs: boolean
   started: boolean
   done: boolean
 }
@@ -36,6 +39,11 @@ interface ChoiceState {
   reasoning: string
   hasReasoning: boolean
   tools: Array<ToolState>
+  open: Array<ToolState>
+  byWire: Map<number, ToolState> | undefined
+  byId: Map<string, ToolState> | undefined
+  usedIndex: Set<number> | undefined
+  maxIndex: number
   lastTool: ToolState | undefined
   finish: string | undefined
   seen: Set<string> | undefined
@@ -57,6 +65,11 @@ const newChoice = (index: number): ChoiceState => ({
   reasoning: "",
   hasReasoning: false,
   tools: [],
+  open: [],
+  byWire: undefined,
+  byId: undefined,
+  usedIndex: undefined,
+  maxIndex: -1,
   lastTool: undefined,
   finish: undefined,
   seen: undefined,
@@ -92,15 +105,18 @@ const thinkingText = (thinking: unknown): string => {
   return ""
 }
 
-const isCompleteJson = (text: string): boolean => {
-  if (text.trim() === "") return false
-  try {
-    JSON.parse(text)
-    return true
-  } catch {
-    return false
+const nonEmpty = (s: string | undefined): string | undefined => s === undefined || s === "" ? undefined : s
+
+const hasText = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return true
   }
+  return false
 }
+
+/** Whether nothing of a call's arguments is pending: none came yet, or they form complete JSON. */
+const settled = (t: ToolState): boolean => !t.hasArgs || t.json.complete
 
 /** @internal */
 export class EventState {
@@ -136,7 +152,7 @@ export class EventState {
     const out: Array<ChatEvent.ChatEvent> = []
     if (!this.metaSent && this.chunks > 0) this.sendMetadata(out, out.length)
     const choices = this.sorted()
-    for (const s of choices) this.closeTools(s, out)
+    for (const s of choices) this.closeTools(s, false, out)
     for (const s of choices) {
       if (s.finish !== undefined) {
         out.push({ _tag: "Finish", choice: s.index, reason: FinishReason.normalize(s.finish), rawReason: s.finish })
@@ -160,7 +176,7 @@ export class EventState {
   }
 
   private choiceOf(s: ChoiceState): ChatCompletion.Choice {
-    const tools = s.tools.slice().sort(byIndex)
+    const tools = s.tools.length > 1 ? s.tools.slice().sort(byIndex) : s.tools
     const message: ChatCompletion.Message = {
       role: "assistant",
       ...(s.hasContent ? { content: s.content } : {}),
@@ -271,9 +287,9 @@ export class EventState {
       if (content !== undefined) s.logContent = append(s.logContent, content)
       if (refusal !== undefined) s.logRefusal = append(s.logRefusal, refusal)
     }
-    if (ch.finish_reason !== undefined) {
+    if (ch.finish_reason !== undefined && ch.finish_reason !== "") {
       s.finish = ch.finish_reason
-      this.closeTools(s, out)
+      this.closeTools(s, true, out)
     }
   }
 
@@ -326,60 +342,91 @@ export class EventState {
     const n = deltas.length
     for (let p = 0; p < n; p++) {
       const td = deltas[p]
-      const id = td.id
       const fn = td.function
-      const name = fn?.name
-      const t = td.index !== undefined ? (this.tool(s, td.index) ?? this.newTool(s, td.index)) : this.infer(s, td, p, n)
+      const id = nonEmpty(td.id)
+      const name = nonEmpty(fn?.name)
+      const args = fn?.arguments
+      const t = td.index !== undefined ? this.indexed(s, td.index, id, name, args) : this.infer(s, id, name, p, n)
       s.lastTool = t
-      if (id !== undefined && id !== "" && t.id === "") t.id = id
-      if (name !== undefined && name !== "" && t.name === "") t.name = name
+      if (t.done) continue
+      if (id !== undefined && t.id === "") {
+        t.id = id
+        const byId = s.byId ?? (s.byId = new Map())
+        if (!byId.has(id)) byId.set(id, t)
+      }
+      if (name !== undefined && t.name === "") t.name = name
       if (td.type !== undefined && td.type !== "" && t.type === "") t.type = td.type
       if (!t.started && t.name !== "") this.start(s, t, out)
-      const args = fn?.arguments
       if (args !== undefined && args.length > 0) {
         if (!t.started) this.start(s, t, out)
-        if (this.keep || !t.done) t.args += args
+        t.args += args
+        t.hasArgs = true
+        t.json.feed(args)
         out.push({ _tag: "ToolCallDelta", choice: s.index, index: t.index, delta: args })
       }
     }
   }
 
-  private tool(s: ChoiceState, index: number): ToolState | undefined {
-    const last = s.lastTool
-    if (last !== undefined && last.index === index) return last
-    const tools = s.tools
-    for (let i = 0; i < tools.length; i++) if (tools[i].index === index) return tools[i]
-    return undefined
+  private indexed(
+    s: ChoiceState,
+    wire: number,
+    id: string | undefined,
+    name: string | undefined,
+    args: string | undefined
+  ): ToolState {
+    const t = s.byWire?.get(wire)
+    if (t === undefined) return this.newTool(s, wire)
+    if (!settled(t)) return t
+    const another = (id !== undefined && t.id !== "" && t.id !== id) ||
+      (name !== undefined && t.name !== "" && t.name !== name) ||
+      (id === undefined && name !== undefined && t.json.complete && args !== undefined && hasText(args))
+    return another ? this.newTool(s, wire) : t
   }
 
-  private newTool(s: ChoiceState, index: number): ToolState {
-    const t: ToolState = { index, id: "", name: "", type: "", args: "", started: false, done: false }
+  private newTool(s: ChoiceState, wire: number): ToolState {
+    const used = s.usedIndex ?? (s.usedIndex = new Set())
+    const index = used.has(wire) ? s.maxIndex + 1 : wire
+    used.add(index)
+    if (index > s.maxIndex) s.maxIndex = index
+    const t: ToolState = {
+      index,
+      id: "",
+      name: "",
+      type: "",
+      args: "",
+      json: new JsonProgress(),
+      hasArgs: false,
+      started: false,
+      done: false
+    }
     s.tools.push(t)
+    s.open.push(t)
+    ;(s.byWire ?? (s.byWire = new Map())).set(wire, t)
     return t
   }
 
-  private infer(s: ChoiceState, td: ChatCompletionChunk.ToolCallDelta, position: number, count: number): ToolState {
-    const id = td.id !== undefined && td.id !== "" ? td.id : undefined
-    const name = td.function?.name !== undefined && td.function.name !== "" ? td.function.name : undefined
+  private infer(
+    s: ChoiceState,
+    id: string | undefined,
+    name: string | undefined,
+    position: number,
+    count: number
+  ): ToolState {
     if (id !== undefined) {
-      for (const t of s.tools) if (t.id === id) return t
+      const known = s.byId?.get(id)
+      if (known !== undefined) return known
     }
     const last = s.lastTool
     if (count === 1 && last !== undefined && (id === undefined || last.id === "" || last.id === id)) {
       if (name === undefined && id === undefined) return last
-      if ((name === undefined || last.name === "" || last.name === name) && !isCompleteJson(last.args)) return last
+      if ((name === undefined || last.name === "" || last.name === name) && !last.json.complete) return last
     }
-    const t = this.tool(s, position)
+    const t = s.byWire?.get(position)
     if (t === undefined) return this.newTool(s, position)
-    if (
-      (id !== undefined && t.id !== "" && t.id !== id) || (name !== undefined && t.name !== "" && t.name !== name) ||
-      (name !== undefined && id === undefined && isCompleteJson(t.args))
-    ) {
-      let max = -1
-      for (const x of s.tools) if (x.index > max) max = x.index
-      return this.newTool(s, max + 1)
-    }
-    return t
+    const another = (id !== undefined && t.id !== "" && t.id !== id) ||
+      (name !== undefined && t.name !== "" && t.name !== name) ||
+      (name !== undefined && id === undefined && t.json.complete)
+    return another ? this.newTool(s, position) : t
   }
 
   private start(s: ChoiceState, t: ToolState, out: Array<ChatEvent.ChatEvent>): void {
@@ -387,11 +434,15 @@ export class EventState {
     out.push({ _tag: "ToolCallStart", choice: s.index, index: t.index, id: t.id, name: t.name })
   }
 
-  private closeTools(s: ChoiceState, out: Array<ChatEvent.ChatEvent>): void {
-    const tools = s.tools
-    if (tools.length === 0) return
-    const pending = tools.filter((t) => !t.done).sort(byIndex)
-    for (const t of pending) {
+  private closeTools(s: ChoiceState, atFinish: boolean, out: Array<ChatEvent.ChatEvent>): void {
+    const open = s.open
+    if (open.length === 0) return
+    const closing: Array<ToolState> = []
+    const rest: Array<ToolState> = []
+    for (const t of open) (atFinish && !t.json.complete ? rest : closing).push(t)
+    s.open = rest
+    closing.sort(byIndex)
+    for (const t of closing) {
       if (!t.started) this.start(s, t, out)
       t.done = true
       out.push({

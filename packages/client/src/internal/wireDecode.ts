@@ -112,6 +112,20 @@ export const list = (v: unknown, k: string, item: Decode): Array<unknown> | FAIL
 }
 
 /**
+ * Tool-call `arguments` as `ToolCall.ArgumentsText` decodes them: a string as is, an object as its JSON text.
+ *
+ * @internal
+ */
+export const argumentsText = (v: unknown, k: string): string | FAIL => {
+  if (typeof v === "string") return v
+  if (!isRecord(v)) return fail("a string or an object", v, k)
+  if (!Object.prototype.hasOwnProperty.call(v, "__proto__")) return JSON.stringify(v)
+  const copy: Obj = {}
+  for (const key in v) keep(copy, key, v[key])
+  return JSON.stringify(copy)
+}
+
+/**
  * A struct whose fields are all optional strings or numbers, e.g. `{ url: "string", start_index: "number" }`.
  *
  * @internal
