@@ -15,8 +15,8 @@ import type * as Usage from "@nexos-effect/schema/Usage"
 import * as Chunk from "effect/Chunk"
 import * as ChatEvent from "../ChatEvent.js"
 import type * as ResponseMeta from "../ResponseMeta.js"
-import { unsafeGet } from "./responseMeta.js"
 import { JsonProgress } from "./jsonProgress.js"
+import { unsafeGet } from "./responseMeta.js"
 
 interface ToolState {
   readonly index: number
