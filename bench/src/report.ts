@@ -215,6 +215,27 @@ export const targets = (series: ReadonlyArray<Series>): Array<Target> => {
     0.85,
     worst === undefined ? undefined : `${times(worst)} (${k(p1!)}, ${k(p16!)}, ${k(p64!)} chunks/s)`
   )
+  const es64 = cps("pieces:64KiB:esparser")
+  atLeast(
+    "decodeSse in memory vs eventsource-parser + JSON.parse, 64 KiB pieces",
+    ratio(p64, es64),
+    1.0,
+    p64 === undefined || es64 === undefined
+      ? undefined
+      : `${times(ratio(p64, es64))} (${k(p64)} vs ${k(es64)} chunks/s)`
+  )
+  for (const v of ["nexos-events", "nexos-accumulate"]) {
+    const t200 = m(`tools200k:${v}`, "meanMs")
+    const t20 = m(`tools20k:${v}`, "meanMs")
+    const r = ratio(t200, t20 === undefined ? undefined : 10 * t20)
+    atMost(
+      `linear: ${v} tool arguments, 200 KB in 2 000 index-less fragments vs 10 × 20 KB in 200`,
+      r,
+      1.5,
+      r === undefined ? "" : `${times(r)} (${ms(t200!)} ms vs 10 × ${ms(t20!)} ms)`,
+      "<= 1.50×"
+    )
+  }
   for (const v of ["nexos-events", "nexos-client-stream"]) {
     const g20 = m(`mem20k:${v}`, "growthMB")
     const g200 = m(`mem200k:${v}`, "growthMB")
@@ -328,15 +349,50 @@ export const render = (r: Results): string => {
   const pieces = series.filter((s) => s.group === "pieces")
   if (pieces.length > 0) {
     const base = m("pieces:1KiB", "chunksPerSec")
-    out.push("", "### decodeSse on one 20k stream held in memory, fed in pieces (no I/O)", "")
+    out.push(
+      "",
+      "### One 20k stream held in memory, fed in pieces (no I/O): decodeSse, and eventsource-parser + JSON.parse",
+      ""
+    )
     out.push(table(
-      ["piece size", "chunks/s", "spread", "ms/stream", "× 1 KiB"],
+      ["parser", "piece size", "chunks/s", "spread", "ms/stream", "× decodeSse 1 KiB", "× esparser same size"],
       pieces.map((s) => {
-        const size = s.id.slice("pieces:".length)
+        const size = s.id.split(":")[1]!
+        const parser = s.variant === "esparser" ? "eventsource-parser" : "decodeSse"
         const bad = statusCell(s)
-        if (bad !== undefined) return [size, bad, "", "", ""]
+        if (bad !== undefined) return [parser, size, bad, "", "", "", ""]
         const c = s.metrics["chunksPerSec"]!
-        return [size, k(c.median), spread(c, k), ms(s.metrics["meanMs"]!.median), times(ratio(c.median, base))]
+        return [
+          parser,
+          size,
+          k(c.median),
+          spread(c, k),
+          ms(s.metrics["meanMs"]!.median),
+          times(ratio(c.median, base)),
+          times(ratio(c.median, m(`pieces:${size}:esparser`, "chunksPerSec")))
+        ]
+      })
+    ))
+  }
+
+  const tools = series.filter((s) => s.group === "tools")
+  if (tools.length > 0) {
+    out.push("", "### One tool call, arguments in index-less fragments that repeat the name (in memory)", "")
+    out.push(table(
+      ["variant", "arguments", "ms/stream", "spread", "× floor time"],
+      tools.map((s) => {
+        const size = s.id.slice("tools".length, s.id.indexOf(":"))
+        const label = size === "200k" ? "200 KB / 2 000" : "20 KB / 200"
+        const bad = statusCell(s)
+        if (bad !== undefined) return [s.variant, label, bad, "", ""]
+        const t = s.metrics["meanMs"]!
+        return [
+          s.variant,
+          label,
+          ms(t.median),
+          spread(t, ms),
+          times(ratio(t.median, m(`tools${size}:raw-floor`, "meanMs")))
+        ]
       })
     ))
   }

@@ -4,7 +4,7 @@
  * takes medians, prints tables of ratios to the raw floor and to openai-node with the targets' pass/fail, and
  * writes everything to `bench/results/latest.json`.
  *
- *   node bench/dist/run.js [--quick] [--only stream,perevent,pieces,plain,c64,mem] [--runs N]
+ *   node bench/dist/run.js [--quick] [--only stream,perevent,pieces,tools,plain,c64,mem] [--runs N]
  *                          [--out FILE] [--compare BEFORE.json]
  *   node bench/dist/run.js --compare BEFORE.json --against AFTER.json     (no run: compares two saved runs)
  *
@@ -22,7 +22,7 @@ import * as Report from "./report.js"
 const here = Path.dirname(Url.fileURLToPath(import.meta.url))
 const benchDir = Path.resolve(here, "..")
 const QUICK = hasFlag("quick")
-const GROUPS = ["stream", "perevent", "pieces", "plain", "c64", "mem"] as const
+const GROUPS = ["stream", "perevent", "pieces", "tools", "plain", "c64", "mem"] as const
 const ONLY = new Set(stringFlag("only", GROUPS.join(",")).split(",").map((s) => s.trim()))
 for (const g of ONLY) if (!(GROUPS as ReadonlyArray<string>).includes(g)) throw new Error(`unknown group ${g}`)
 const RUNS = numberFlag("runs", QUICK ? 2 : 5)
@@ -160,26 +160,55 @@ const plans = (): Array<Array<Plan>> => {
   }
   if (ONLY.has("pieces")) {
     const [w, i] = QUICK ? [2, 5] : [3, 10]
-    groups.push([1, 16, 64].map((kib) => ({
-      id: `pieces:${kib}KiB`,
-      group: "pieces",
-      variant: "nexos-decodeSse",
-      args: [
-        "--variant",
-        "nexos-decodeSse",
-        "--scenario",
-        "pieces",
-        "--chunks",
-        "20000",
-        "--piece-kib",
-        String(kib),
-        "--warmup",
-        String(w),
-        "--iters",
-        String(i)
-      ],
-      runs: SIDE_RUNS
-    })))
+    groups.push([1, 16, 64].flatMap((kib) =>
+      ["nexos-decodeSse", "esparser"].map((variant) => ({
+        id: variant === "esparser" ? `pieces:${kib}KiB:esparser` : `pieces:${kib}KiB`,
+        group: "pieces",
+        variant,
+        args: [
+          "--variant",
+          variant,
+          "--scenario",
+          "pieces",
+          "--chunks",
+          "20000",
+          "--piece-kib",
+          String(kib),
+          "--warmup",
+          String(w),
+          "--iters",
+          String(i)
+        ],
+        runs: SIDE_RUNS
+      }))
+    ))
+  }
+  if (ONLY.has("tools")) {
+    const [w, i] = QUICK ? [2, 5] : [3, 10]
+    groups.push(
+      [[20, 200], [200, 2000]].flatMap(([kib, frags]) =>
+        ["raw-floor", "nexos-events", "nexos-accumulate"].map((variant) => ({
+          id: `tools${kib}k:${variant}`,
+          group: "tools",
+          variant,
+          args: [
+            "--variant",
+            variant,
+            "--scenario",
+            "tools",
+            "--tool-kib",
+            String(kib),
+            "--frags",
+            String(frags),
+            "--warmup",
+            String(w),
+            "--iters",
+            String(i)
+          ],
+          runs: SIDE_RUNS
+        }))
+      )
+    )
   }
   if (ONLY.has("plain")) {
     const [requests, warm] = QUICK ? [1000, 100] : [2000, 200]

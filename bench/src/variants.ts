@@ -6,7 +6,11 @@
  *     plain:  [--requests 2000] [--warm-requests 200] [--concurrency 1]
  *     mem:    [--chunks 20000]              one tiny stream, then one stream of --chunks; RSS around it
  *     pieces: [--piece-kib 64] [--chunks 20000] [--warmup 3] [--iters 10]
- *             decodeSse over the bytes of one stream held in memory, cut into pieces of --piece-kib (no I/O)
+ *             decodeSse (variant nexos-decodeSse) or eventsource-parser + JSON.parse (variant esparser) over the
+ *             bytes of one stream held in memory, cut into pieces of --piece-kib (no I/O)
+ *     tools:  [--tool-kib 200] [--frags 2000] [--warmup 3] [--iters 10]
+ *             one tool call whose --tool-kib KB of arguments arrive in --frags index-less fragments that repeat the
+ *             name, held in memory in 64 KiB pieces (no I/O): raw-floor, nexos-events or nexos-accumulate
  *     all:    [--budget-s 25]
  *
  * Every loop is bounded by a count and by `--budget-s`; a hard exit timer backs that up. Heavy modules (undici,
@@ -33,6 +37,8 @@ const REQUESTS = numberFlag("requests", 2000)
 const WARM_REQUESTS = numberFlag("warm-requests", 200)
 const CONCURRENCY = numberFlag("concurrency", 1)
 const PIECE_KIB = numberFlag("piece-kib", 64)
+const TOOL_KIB = numberFlag("tool-kib", 200)
+const FRAGS = numberFlag("frags", 2000)
 const BUDGET_MS = numberFlag("budget-s", 25) * 1000
 
 const ORIGIN = `http://127.0.0.1:${PORT}`
@@ -499,19 +505,47 @@ const scenarioMem = async () => {
   }
 }
 
+const cutPieces = (whole: Uint8Array, size: number): Array<Uint8Array> => {
+  const pieces: Array<Uint8Array> = []
+  for (let i = 0; i < whole.length; i += size) pieces.push(whole.slice(i, i + size))
+  return pieces
+}
+
+/** eventsource-parser 3 (full SSE parsing) + `JSON.parse` of every data payload: the parser the rule measures against. */
+const esparserCount = async (): Promise<(pieces: ReadonlyArray<Uint8Array>) => StreamOutcome> => {
+  const { createParser } = await import("eventsource-parser")
+  return (pieces) => {
+    const tally: Tally = { events: 0, content: 0, toolCalls: 0, bytes: 0 }
+    const parser = createParser({
+      onEvent: (event) => {
+        if (event.data !== "[DONE]") tallyChunk(tally, JSON.parse(event.data) as WireChunk)
+      }
+    })
+    const decoder = new TextDecoder()
+    for (const piece of pieces) parser.feed(decoder.decode(piece, { stream: true }))
+    return { events: tally.events, content: tally.content, toolCalls: tally.toolCalls }
+  }
+}
+
 const scenarioPieces = async () => {
-  if (VARIANT !== "nexos-decodeSse") throw new Error("the pieces scenario runs nexos-decodeSse only")
-  const [kit, ChatStream, undici] = await Promise.all([loadEffectKit(), loadChatStream(), loadUndici()])
+  if (VARIANT !== "nexos-decodeSse" && VARIANT !== "esparser") {
+    throw new Error("the pieces scenario runs nexos-decodeSse or esparser")
+  }
+  const undici = await loadUndici()
   const expect = await expectation(CHUNKS)
   const r = await undici.request(URL, { method: "POST", headers: rawStreamHeaders(CHUNKS), body: streamBodyJson })
-  const whole = Buffer.from(await r.body.arrayBuffer())
-  const size = PIECE_KIB * 1024
-  const pieces: Array<Uint8Array> = []
-  for (let i = 0; i < whole.length; i += size) pieces.push(new Uint8Array(whole.subarray(i, i + size)))
-  const count = countChunks(kit)
-  // One piece per Chunk, as socket reads arrive.
-  const once = () =>
-    kit.Effect.runPromise(count(ChatStream.decodeSse(kit.Stream.fromChunks(...pieces.map((p) => kit.Chunk.of(p))))))
+  const pieces = cutPieces(new Uint8Array(await r.body.arrayBuffer()), PIECE_KIB * 1024)
+  let once: () => Promise<StreamOutcome>
+  if (VARIANT === "esparser") {
+    const count = await esparserCount()
+    once = async () => count(pieces)
+  } else {
+    const [kit, ChatStream] = await Promise.all([loadEffectKit(), loadChatStream()])
+    const count = countChunks(kit)
+    // One piece per Chunk, as socket reads arrive.
+    once = () =>
+      kit.Effect.runPromise(count(ChatStream.decodeSse(kit.Stream.fromChunks(...pieces.map((p) => kit.Chunk.of(p))))))
+  }
   const runs: Array<number> = []
   for (let i = 0; i < WARMUP + ITERS && !overBudget(); i++) {
     const start = now()
@@ -533,11 +567,111 @@ const scenarioPieces = async () => {
   }
 }
 
+/** The SSE text of one tool call whose arguments arrive in `frags` fragments without index, each repeating the name. */
+const toolStream = (kib: number, frags: number): { readonly bytes: Uint8Array; readonly args: string } => {
+  const args = JSON.stringify({ location: "Paris", notes: "x".repeat(Math.max(0, kib * 1000 - 31)) })
+  const head = { id: "chatcmpl-tools", object: "chat.completion.chunk", created: 1, model: MODEL }
+  let text = ""
+  for (let i = 0; i < frags; i++) {
+    const piece = args.slice(Math.floor(i * args.length / frags), Math.floor((i + 1) * args.length / frags))
+    const call = {
+      ...(i === 0 ? { id: "call_big", type: "function" } : {}),
+      function: { name: "get_weather", arguments: piece }
+    }
+    text += `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta: { tool_calls: [call] } }] })}\n\n`
+  }
+  text += `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }] })}\n\n`
+  return { bytes: new TextEncoder().encode(text + "data: [DONE]\n\n"), args }
+}
+
+/** A tool-stream variant: the arguments it assembled from the pieces. */
+type ToolRun = (pieces: ReadonlyArray<Uint8Array>) => Promise<string>
+
+const toolVariants: Record<string, () => Promise<ToolRun>> = {
+  /** Line split + `JSON.parse` + string concatenation of the fragments: the floor. */
+  "raw-floor": async () => async (pieces) => {
+    let args = ""
+    const split = makeLineSplitter((data) => {
+      if (data === "[DONE]") return
+      const chunk = JSON.parse(data) as {
+        choices: ReadonlyArray<{ delta: { tool_calls?: ReadonlyArray<{ function: { arguments: string } }> } }>
+      }
+      const call = chunk.choices[0]?.delta.tool_calls?.[0]
+      if (call !== undefined) args += call.function.arguments
+    })
+    const decoder = new TextDecoder()
+    for (const piece of pieces) split(decoder.decode(piece, { stream: true }))
+    JSON.parse(args)
+    return args
+  },
+  "nexos-events": async () => {
+    const [Effect, Stream, Chunk, ChatStream] = await Promise.all([
+      import("effect/Effect"),
+      import("effect/Stream"),
+      import("effect/Chunk"),
+      loadChatStream()
+    ])
+    return (pieces) =>
+      Effect.runPromise(
+        Stream.runFold(
+          ChatStream.events(ChatStream.decodeSse(Stream.fromChunks(...pieces.map((p) => Chunk.of(p))))),
+          "",
+          (args, e) => e._tag === "ToolCall" && e.parsed._tag === "Right" ? args + e.arguments : args
+        )
+      )
+  },
+  "nexos-accumulate": async () => {
+    const [Effect, Stream, Chunk, ChatStream] = await Promise.all([
+      import("effect/Effect"),
+      import("effect/Stream"),
+      import("effect/Chunk"),
+      loadChatStream()
+    ])
+    return (pieces) =>
+      Effect.runPromise(
+        ChatStream.accumulate(ChatStream.decodeSse(Stream.fromChunks(...pieces.map((p) => Chunk.of(p)))))
+      )
+        .then((completion) => {
+          const calls = completion.choices[0]?.message.tool_calls ?? []
+          for (const call of calls) JSON.parse(call.function.arguments)
+          return calls.map((call) => call.function.arguments).join("")
+        })
+  }
+}
+
+const scenarioTools = async () => {
+  const load = toolVariants[VARIANT]
+  if (load === undefined) throw new Error(`unknown tools variant ${VARIANT}`)
+  const once = await load()
+  const { args, bytes } = toolStream(TOOL_KIB, FRAGS)
+  const pieces = cutPieces(bytes, 64 * 1024)
+  const runs: Array<number> = []
+  for (let i = 0; i < WARMUP + ITERS && !overBudget(); i++) {
+    const start = now()
+    const got = await once(pieces)
+    const ms = now() - start
+    if (got !== args) throw new Error(`arguments: got ${got.length} characters, expected ${args.length}`)
+    if (i >= WARMUP) runs.push(ms)
+  }
+  if (runs.length === 0) throw new Error("budget exhausted before any measured iteration")
+  const meanMs = mean(runs)
+  return {
+    frags: FRAGS,
+    argsBytes: args.length,
+    bytes: bytes.length,
+    iters: runs.length,
+    runsMs: runs.map((x) => +x.toFixed(2)),
+    meanMs,
+    chunksPerSec: (FRAGS + 1) / (meanMs / 1000)
+  }
+}
+
 const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
   stream: scenarioStream,
   plain: scenarioPlain,
   mem: scenarioMem,
-  pieces: scenarioPieces
+  pieces: scenarioPieces,
+  tools: scenarioTools
 }
 
 const main = async () => {
