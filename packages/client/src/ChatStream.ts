@@ -276,6 +276,63 @@ export const accumulate = <E, R>(
     )
   })
 
+/**
+ * The last element of `eventsWithCompletion`: the completion `accumulate` builds from the same chunks, with the
+ * response's metadata when the chunks came from a client stream (`streamChunks`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Completed {
+  readonly _tag: "Completed"
+  readonly completion: ChatCompletion.ChatCompletion
+  readonly meta?: ResponseMeta.ResponseMeta
+}
+
+/**
+ * The events of `events` as they come and, after the last one, one `Completed` with the completion `accumulate`
+ * returns for the same chunks: one pass over one stream, to print the answer live and then store it. A failing
+ * stream emits no `Completed`.
+ *
+ * @example
+ * ```ts
+ * import { ChatStream } from "@nexos-effect/client"
+ * import type { ChatCompletionChunk } from "@nexos-effect/schema"
+ * import { Console, Effect, Stream } from "effect"
+ *
+ * declare const chunks: Stream.Stream<ChatCompletionChunk.ChatCompletionChunk>
+ *
+ * const program = chunks.pipe(
+ *   ChatStream.eventsWithCompletion,
+ *   Stream.runForEach((part) =>
+ *     part._tag === "TextDelta" ? Console.log(part.delta)
+ *     : part._tag === "Completed" ? Console.log(part.completion.usage)
+ *     : Effect.void
+ *   )
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export const eventsWithCompletion = <E, R>(
+  chunks: Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E, R>
+): Stream.Stream<ChatEvent.ChatEvent | Completed, E, R> =>
+  Stream.suspend(() => {
+    const state = new EventState(true, undefined)
+    return Stream.concat(
+      Stream.mapChunks(chunks, (c): Chunk.Chunk<ChatEvent.ChatEvent | Completed> => state.feed(c)),
+      Stream.suspend(() => {
+        const completion = state.completion()
+        const meta = state.meta
+        const completed: Completed = meta === undefined
+          ? { _tag: "Completed", completion }
+          : { _tag: "Completed", completion: ResponseMeta.attach(completion, meta), meta }
+        return Stream.fromChunk(Chunk.append(state.end() as Chunk.Chunk<ChatEvent.ChatEvent | Completed>, completed))
+      })
+    )
+  })
+
 const collect = <A, B, E, R>(self: Stream.Stream<A, E, R>, f: (a: A) => B | undefined): Stream.Stream<B, E, R> =>
   Stream.mapChunks(self, (chunk) => {
     const input = Chunk.toReadonlyArray(chunk)

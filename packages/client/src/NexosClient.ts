@@ -87,6 +87,41 @@ export interface Options {
    * `x-nexos-key` always are.
    */
   readonly redactedHeaders?: ReadonlyArray<string>
+  /**
+   * Middleware for the `HttpClient` the client sends through (proxy headers, logging, a rate limiter): applied once,
+   * when the client is built; every attempt of every call then goes through its result. Default: none.
+   */
+  readonly transformClient?: (client: HttpClient.HttpClient) => HttpClient.HttpClient
+}
+
+/**
+ * A value for `layerConfig`: a `Config` read when the layer is built, or the value itself.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ConfigOrValue<A> = A | Config.Config<A>
+
+/**
+ * Options of `layerConfig`: the options of `layer`, each read from a `Config` (or given as is). `apiKey` defaults to
+ * `Config.redacted("NEXOS_API_KEY")` and `baseUrl` to `NEXOS_BASE_URL` (itself defaulting to
+ * `https://api.nexos.ai/v1`); the others default as in `Options`. `retry` and `transformClient` are values.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConfigOptions {
+  readonly apiKey?: ConfigOrValue<Redacted.Redacted<string>>
+  readonly baseUrl?: ConfigOrValue<string>
+  readonly authHeader?: ConfigOrValue<"bearer" | "x-api-key">
+  readonly headers?: ConfigOrValue<Readonly<Record<string, string>>>
+  readonly userAgent?: ConfigOrValue<string>
+  readonly timeout?: ConfigOrValue<Duration.DurationInput>
+  readonly firstChunkTimeout?: ConfigOrValue<Duration.DurationInput>
+  readonly idleTimeout?: ConfigOrValue<Duration.DurationInput>
+  readonly redactedHeaders?: ConfigOrValue<ReadonlyArray<string>>
+  readonly retry?: RetryPolicy.RetryPolicy
+  readonly transformClient?: (client: HttpClient.HttpClient) => HttpClient.HttpClient
 }
 
 /**
@@ -162,6 +197,14 @@ export interface Service {
         request: ChatCompletionRequest.ChatCompletionRequest,
         options?: RequestOptions
       ) => Stream.Stream<ChatEvent.ChatEvent, NexosError.NexosError>
+      /**
+       * The events of `stream` as they come and, last, a `ChatStream.Completed` with the accumulated completion and
+       * the response's metadata: print the answer live, then store it, from one call.
+       */
+      readonly streamWithCompletion: (
+        request: ChatCompletionRequest.ChatCompletionRequest,
+        options?: RequestOptions
+      ) => Stream.Stream<ChatEvent.ChatEvent | ChatStream.Completed, NexosError.NexosError>
       /** The same stream as raw, leniently decoded chunks. The first chunk carries the response's `ResponseMeta`
        * (`ResponseMeta.get`), which `ChatStream.accumulate` and `ChatStream.events` pick up. */
       readonly streamChunks: (
@@ -322,7 +365,8 @@ const attachToFirst = (meta: ResponseMeta.ResponseMeta) =>
 export const make = (options: Options): Effect.Effect<Service, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const config = yield* resolve(options)
-    const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
+    const platform = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
+    const client = options.transformClient === undefined ? platform : options.transformClient(platform)
     const readCompletion = Transport.readJsonWithMeta(decodeCompletion)(config)
     const readModels = Transport.readJson(Transport.schemaDecoder(Models.ModelList))(config)
     const readEmbeddings = Transport.readJson(Transport.schemaDecoder(Embeddings.EmbeddingsResponse))(config)
@@ -423,6 +467,9 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
         Stream.withSpan(`chat ${request.model}`, streamSpanOptions(request.model))
       )
 
+    const streamWithCompletion = (request: ChatCompletionRequest.ChatCompletionRequest, options?: RequestOptions) =>
+      ChatStream.eventsWithCompletion(streamChunks(request, options))
+
     const listModels = (options?: RequestOptions) =>
       call("GET", "/models", undefined, options, readModels).pipe(operationSpan("models", undefined))
 
@@ -433,7 +480,7 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
       }).pipe(operationSpan("embeddings", request.model))
 
     return {
-      chat: { completions: { create, createWithMeta, stream, streamChunks } },
+      chat: { completions: { create, createWithMeta, stream, streamChunks, streamWithCompletion } },
       models: { list: listModels },
       embeddings: { create: createEmbeddings },
       files: FilesApi.make({ config, execute }, "/files"),
@@ -450,21 +497,51 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
 export const layer = (options: Options): Layer.Layer<NexosClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.effect(NexosClient, make(options))
 
+const fromConfig = <A>(value: ConfigOrValue<A> | undefined): Effect.Effect<A | undefined, ConfigError.ConfigError> =>
+  value === undefined ? Effect.succeed(undefined) : Config.isConfig(value) ? value : Effect.succeed(value)
+
 /**
- * The client as a Layer configured from the environment: `NEXOS_API_KEY` (required, redacted) and `NEXOS_BASE_URL`
- * (default `https://api.nexos.ai/v1`). Other options come from `options`.
+ * The client as a Layer configured with `Config`: every option can come from the environment or any
+ * `ConfigProvider`. Without options it reads `NEXOS_API_KEY` (required, redacted) and `NEXOS_BASE_URL` (default
+ * `https://api.nexos.ai/v1`); pass a `Config` (or a plain value) for any option to read it elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { NexosClient } from "@nexos-effect/client"
+ * import { Config, Layer } from "effect"
+ *
+ * const NexosLive = NexosClient.layerConfig({
+ *   timeout: Config.duration("NEXOS_TIMEOUT").pipe(Config.withDefault("2 minutes")),
+ *   authHeader: "x-api-key"
+ * }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+ * ```
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  options: Omit<Options, "apiKey" | "baseUrl"> = {}
+  options: ConfigOptions = {}
 ): Layer.Layer<NexosClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.effect(
     NexosClient,
     Effect.gen(function*() {
-      const apiKey = yield* Config.redacted("NEXOS_API_KEY")
-      const baseUrl = yield* Config.string("NEXOS_BASE_URL").pipe(Config.withDefault(defaultBaseUrl))
-      return yield* make({ ...options, apiKey, baseUrl })
+      const values = yield* Effect.all({
+        apiKey: options.apiKey === undefined ? Config.redacted("NEXOS_API_KEY") : fromConfig(options.apiKey),
+        baseUrl: options.baseUrl === undefined
+          ? Config.string("NEXOS_BASE_URL").pipe(Config.withDefault(defaultBaseUrl))
+          : fromConfig(options.baseUrl),
+        authHeader: fromConfig(options.authHeader),
+        headers: fromConfig(options.headers),
+        userAgent: fromConfig(options.userAgent),
+        timeout: fromConfig(options.timeout),
+        firstChunkTimeout: fromConfig(options.firstChunkTimeout),
+        idleTimeout: fromConfig(options.idleTimeout),
+        redactedHeaders: fromConfig(options.redactedHeaders),
+        retry: Effect.succeed(options.retry),
+        transformClient: Effect.succeed(options.transformClient)
+      })
+      const defined = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined))
+      return yield* make(defined as { [K in keyof typeof values]: NonNullable<typeof values[K]> })
     })
   )
