@@ -28,7 +28,7 @@ describe("ChatStream.eventsWithCompletion", () => {
         }
         const all = Chunk.toReadonlyArray(Either.getOrThrow(parts))
         const last = all[all.length - 1]!
-        assert.deepStrictEqual(all.slice(0, -1), Chunk.toReadonlyArray(expectedEvents.right), file)
+        assert.deepStrictEqual(all.slice(0, -1), [...Chunk.toReadonlyArray(expectedEvents.right)], file)
         assert.deepStrictEqual(last, { _tag: "Completed", completion: Either.getOrThrow(expectedCompletion) }, file)
         compared++
       }
