@@ -3,7 +3,8 @@ import * as Batch from "@nexos-effect/client/Batch"
 import type * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
 import * as Fault from "@nexos-effect/testing/Fault"
 import * as MockGateway from "@nexos-effect/testing/MockGateway"
-import { Chunk, Effect, Stream } from "effect"
+import * as Reply from "@nexos-effect/testing/Reply"
+import { Chunk, Deferred, Effect, Fiber, Ref, Stream } from "effect"
 import { clientOnMock } from "./layers.js"
 
 const ask = (content: string): ChatCompletionRequest.ChatCompletionRequest => ({
@@ -23,6 +24,8 @@ const collect = <A, E, R>(stream: Stream.Stream<A, E, R>) =>
   Effect.map(Stream.runCollect(stream), Chunk.toReadonlyArray)
 
 const gateway = MockGateway.MockGateway
+
+const stormUntil = { value: 0 }
 
 describe("Batch.run against the embedded gateway (real sockets)", () => {
   it.live("10 000 keyed requests with faults: one result per key, failures typed", () =>
@@ -129,4 +132,128 @@ describe("Batch.run against the embedded gateway (real sockets)", () => {
       assert.strictEqual(third.find((r) => r.key === "k3")!.outcome._tag, "Skipped")
       assert.strictEqual(store.recorded.get("k7")!.status, "succeeded")
     }).pipe(Effect.provide(clientOnMock())))
+
+  it.live("interruption mid-run: in-flight requests cancelled, every key reported done or not done", () =>
+    Effect.gen(function*() {
+      const gw = yield* gateway
+      const stop = yield* Deferred.make<void>()
+      const seen = yield* Ref.make(0)
+      const items = Stream.range(0, 99).pipe(Stream.map((i) => item(i, i < 8 ? undefined : Fault.delay(2_000))))
+      const results = yield* collect(
+        Batch.run(items, { concurrency: 8, stopWhen: Deferred.await(stop) }).pipe(
+          Stream.tap(() =>
+            Effect.flatMap(
+              Ref.updateAndGet(seen, (n) => n + 1),
+              (n) => n === 8 ? Deferred.succeed(stop, void 0) : Effect.void
+            )
+          )
+        )
+      )
+      assert.strictEqual(results.length, 100)
+      assert.strictEqual(new Set(results.map((r) => r.key)).size, 100)
+      const succeeded = results.filter((r) => r.outcome._tag === "Succeeded")
+      const notDone = results.filter((r) => r.outcome._tag === "NotDone")
+      assert.strictEqual(succeeded.length + notDone.length, 100)
+      assert.deepStrictEqual(succeeded.map((r) => r.key).sort(), Array.from({ length: 8 }, (_, i) => `k${i}`).sort())
+      const cancelled = notDone.filter((r) => r.attempts === 1)
+      assert.strictEqual(cancelled.length, 8)
+      const received = (yield* gw.requests).length
+      assert.isAtMost(received, 16)
+      const disconnects = yield* gw.awaitDisconnects(received - 8).pipe(Effect.timeout("5 seconds"))
+      assert.isTrue(disconnects.every((d) => d.path === "/v1/chat/completions"))
+    }).pipe(Effect.provide(clientOnMock())))
+
+  it.live(
+    "a fiber interrupt keeps what was received: the store has it, and a resumed run completes the rest",
+    () =>
+      Effect.gen(function*() {
+        const gw = yield* gateway
+        const store = yield* Batch.makeStoreMemory
+        const emitted = yield* Ref.make<ReadonlyArray<string>>([])
+        const items = Stream.range(0, 59).pipe(Stream.map((i) => item(i, i < 20 ? undefined : Fault.delay(1_500))))
+        const fiber = yield* Batch.run(items, { concurrency: 10 }).pipe(
+          Stream.tap((r) => Ref.update(emitted, (all) => [...all, r.key])),
+          Stream.runDrain,
+          Effect.provideService(Batch.Store, store),
+          Effect.fork
+        )
+        yield* gw.awaitRequests(25)
+        yield* Fiber.interrupt(fiber)
+        const before = yield* Ref.get(emitted)
+        assert.isAtLeast(before.length, 15)
+        for (const key of before) assert.strictEqual(store.recorded.get(key)?.status, "succeeded")
+        const sentBefore = (yield* gw.requests).length
+        const resumed = yield* collect(
+          Batch.run(items, { concurrency: 10 }).pipe(Stream.provideService(Batch.Store, store))
+        )
+        assert.strictEqual(resumed.length, 60)
+        const skipped = resumed.filter((r) => r.outcome._tag === "Skipped").map((r) => r.key)
+        assert.deepStrictEqual(
+          [...skipped].sort(),
+          [...store.recorded.keys()].filter((k) => skipped.includes(k)).sort()
+        )
+        const after = (yield* gw.requests).slice(sentBefore).map((r) =>
+          (r.body as ChatCompletionRequest.ChatCompletionRequest).messages[0]!.content
+        )
+        for (const key of skipped) assert.notInclude(after, `prompt ${key.slice(1)}`)
+        assert.isTrue(resumed.every((r) => r.outcome._tag === "Succeeded" || r.outcome._tag === "Skipped"))
+      }).pipe(Effect.provide(clientOnMock())),
+    60_000
+  )
+
+  it.live("budget guard: once the credits are spent no request starts; the rest is NotDone(budget)", () =>
+    Effect.gen(function*() {
+      const gw = yield* gateway
+      const results = yield* collect(Batch.run(Stream.range(0, 49).pipe(Stream.map((i) => item(i))), {
+        concurrency: 1,
+        budget: { tokens: 100 }
+      }))
+      const succeeded = results.filter((r) => r.outcome._tag === "Succeeded")
+      const spent = (upTo: number) =>
+        succeeded.slice(0, upTo).reduce((sum, r) => {
+          const usage = r.outcome._tag === "Succeeded" ? r.outcome.value.usage! : undefined
+          return sum + usage!.prompt_tokens + usage!.completion_tokens
+        }, 0)
+      assert.isAtLeast(spent(succeeded.length), 100)
+      assert.isBelow(spent(succeeded.length - 1), 100)
+      assert.strictEqual((yield* gw.requests).length, succeeded.length)
+      const rest = results.filter((r) => r.outcome._tag !== "Succeeded")
+      assert.strictEqual(rest.length, 50 - succeeded.length)
+      assert.isTrue(
+        rest.every((r) => r.outcome._tag === "NotDone" && r.outcome.reason === "budget" && r.attempts === 0)
+      )
+    }).pipe(Effect.provide(clientOnMock())))
+
+  it.live("requests per window respected on the gateway's request log (small real window)", () =>
+    Effect.gen(function*() {
+      const gw = yield* gateway
+      yield* collect(Batch.run(Stream.range(0, 14).pipe(Stream.map((i) => item(i))), {
+        concurrency: 8,
+        rateLimit: { requestsPerMinute: 5, window: "400 millis" }
+      }))
+      const at = (yield* gw.requests).map((r) => r.receivedAt).sort((a, b) => a - b)
+      assert.strictEqual(at.length, 15)
+      for (let i = 0; i + 5 < at.length; i++) assert.isAtLeast(at[i + 5]! - at[i]!, 250)
+      assert.isAtLeast(at[14]! - at[0]!, 700)
+    }).pipe(Effect.provide(clientOnMock())))
+
+  it.live("a 429 storm backs off together: far fewer 429s than requests retried one by one would draw", () =>
+    Effect.gen(function*() {
+      stormUntil.value = Date.now() + 600
+      const gw = yield* gateway
+      const results = yield* collect(Batch.run(Stream.range(0, 63).pipe(Stream.map((i) => item(i))), {
+        concurrency: 16,
+        retry: { maxRetries: 20 }
+      }))
+      assert.isTrue(results.every((r) => r.outcome._tag === "Succeeded"))
+      const requests = yield* gw.requests
+      const limited = requests.filter((r) => r.receivedAt < stormUntil.value)
+      assert.isAtMost(limited.length, 32)
+      assert.strictEqual(requests.length, 64 + limited.length)
+    }).pipe(Effect.provide(clientOnMock({
+      respond: (_, received) =>
+        received.receivedAt < stormUntil.value
+          ? Reply.error(429, { message: "Rate limit exceeded" }, { "retry-after-ms": "100" })
+          : undefined
+    }))))
 })

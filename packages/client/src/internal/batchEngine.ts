@@ -475,15 +475,16 @@ export const run = (
 
     const worker = Effect.suspend(() => {
       const signal = new Signal()
-      const step: Effect.Effect<void, Batch.StoreError> = Effect.uninterruptibleMask((restore) =>
+      const step: Effect.Effect<boolean, Batch.StoreError> = Effect.uninterruptibleMask((restore) =>
         Effect.suspend(() => {
           const next = inbox.poll()
-          if (next !== undefined) return Effect.zipRight(process(next.seq, next.job, restore), step)
-          if (inbox.closed) return Effect.void
-          return Effect.zipRight(restore(inbox.waitItem(signal)), step)
+          if (next !== undefined) return Effect.as(process(next.seq, next.job, restore), true)
+          if (inbox.closed) return Effect.succeed(false)
+          return Effect.as(restore(inbox.waitItem(signal)), true)
         })
       )
-      return step.pipe(
+      const loop: Effect.Effect<void, Batch.StoreError> = Effect.flatMap(step, (more) => more ? loop : Effect.void)
+      return loop.pipe(
         Effect.catchAllCause((cause) => Queue.offer(outbox, { _tag: "Fail", cause })),
         Effect.ensuring(Effect.suspend(() => {
           alive--
