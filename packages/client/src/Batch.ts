@@ -9,17 +9,24 @@
  *
  * @since 0.1.0
  */
+import * as FileSystem from "@effect/platform/FileSystem"
 import type * as ChatCompletion from "@nexos-effect/schema/ChatCompletion"
 import type * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
 import type * as Embeddings from "@nexos-effect/schema/Embeddings"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Engine from "./internal/batchEngine.js"
+import * as BatchFile from "./internal/batchFile.js"
+import * as BatchProgress from "./internal/batchProgress.js"
 import type * as NexosClient from "./NexosClient.js"
 import type * as NexosError from "./NexosError.js"
 import type * as ResponseMeta from "./ResponseMeta.js"
@@ -171,6 +178,17 @@ export class DuplicateKey extends Schema.TaggedError<DuplicateKey>()("BatchDupli
 }
 
 /**
+ * `runFile` could not read its input file.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InputError extends Schema.TaggedError<InputError>()("BatchInputError", {
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {}
+
+/**
  * The errors that stop a batch (per-key failures never do: they are `Failed` results).
  *
  * @since 0.1.0
@@ -245,6 +263,55 @@ export const makeStoreMemory: Effect.Effect<StoreService & { readonly recorded: 
  * @category store
  */
 export const layerStoreMemory: Layer.Layer<Store> = Layer.effect(Store, makeStoreMemory)
+
+/**
+ * Options of the JSONL store.
+ *
+ * @since 0.1.0
+ * @category store
+ */
+export interface JsonlStoreOptions {
+  /** `fsync` after each group of lines (default false). Each line is written before its result is emitted, so a
+   * crash of the process loses only the lines in flight; `sync` also covers a crash of the machine. */
+  readonly sync?: boolean | undefined
+}
+
+/**
+ * The JSONL results file as a store: one line per finished key in the OpenAI batch output format (see
+ * `toOutputLine`), appended as keys finish. Opening it indexes the keys already in the file (the last line of a key
+ * wins) and drops a torn last line left by a crash. Needs a `FileSystem` (e.g. `NodeFileSystem.layer`).
+ *
+ * @since 0.1.0
+ * @category store
+ */
+export const makeStoreJsonl = (
+  path: string,
+  options: JsonlStoreOptions = {}
+): Effect.Effect<StoreService, StoreError, FileSystem.FileSystem | Scope.Scope> =>
+  BatchFile.makeStore(path, options, (message, cause) => new StoreError({ message, cause }))
+
+/**
+ * The JSONL results file as a Layer (the file is closed with the layer).
+ *
+ * @since 0.1.0
+ * @category store
+ */
+export const layerStoreJsonl = (
+  path: string,
+  options?: JsonlStoreOptions
+): Layer.Layer<Store, StoreError, FileSystem.FileSystem> => Layer.scoped(Store, makeStoreJsonl(path, options))
+
+/**
+ * A result as one line of the OpenAI batch output format: `{ id, custom_id, response: { status_code, request_id,
+ * body }, error }`. HTTP failures keep their status and error body in `response`; failures without a response (a
+ * connection error, a timeout, a request rejected before sending) have `response: null` and `error: { code, message }`
+ * with the `NexosError` tag as code. A `nexos` object adds the attempts, timing, and for failures the error tag and
+ * whether it was retryable. `undefined` for `NotDone` and `Skipped` results (nothing to record).
+ *
+ * @since 0.1.0
+ * @category files
+ */
+export const toOutputLine = (result: Result<unknown>): string | undefined => BatchFile.outputLine(result)
 
 /**
  * Progress of a running batch, as data. `done` counts keys with a final outcome (succeeded, failed or skipped),
@@ -395,3 +462,174 @@ export const estimateTokens = (request: Request): number => Engine.estimateToken
  */
 export const durationMs = (result: Result<unknown>): number | undefined =>
   result.startedAt === undefined || result.finishedAt === undefined ? undefined : result.finishedAt - result.startedAt
+
+/**
+ * Where `progressBar` writes: `process.stderr` by default (when there is one).
+ *
+ * @since 0.1.0
+ * @category progress
+ */
+export interface ProgressOutput {
+  readonly write: (text: string) => void
+  /** Redraw one line in place (`\r`); otherwise one plain line per `interval`. */
+  readonly isTTY?: boolean | undefined
+  readonly columns?: number | undefined
+}
+
+/**
+ * Options of `progressBar`.
+ *
+ * @since 0.1.0
+ * @category progress
+ */
+export interface ProgressBarOptions {
+  readonly output?: ProgressOutput | undefined
+  /** Default 100 ms on a TTY, 10 s for plain lines. */
+  readonly interval?: Duration.DurationInput | undefined
+  /** Printed before the bar, e.g. the file name. */
+  readonly label?: string | undefined
+}
+
+/**
+ * One line describing the progress, `width` characters at most: a bar and percentage when the total is known, the
+ * counts, tokens and credits, the rate and the time left (or the time taken once finished).
+ *
+ * @since 0.1.0
+ * @category progress
+ */
+export const renderProgress = (progress: Progress, width = 100): string => BatchProgress.render(progress, width)
+
+const defaultOutput = (): ProgressOutput => {
+  const stderr = (globalThis as {
+    process?: { stderr?: { write: (text: string) => unknown; isTTY?: boolean; columns?: number } }
+  }).process?.stderr
+  if (stderr === undefined) return { write: (text) => console.error(text.replace(/\n$/, "")), isTTY: false }
+  return { write: (text) => void stderr.write(text), isTTY: stderr.isTTY === true, columns: stderr.columns }
+}
+
+/**
+ * Renders a batch's progress until the batch ends: redrawn in place on a TTY, as plain periodic lines otherwise, and
+ * a last line when it is finished. Fork it next to the batch: `Effect.fork(Batch.progressBar(progress))`.
+ *
+ * @since 0.1.0
+ * @category progress
+ */
+export const progressBar = (
+  progress: SubscriptionRef.SubscriptionRef<Progress>,
+  options: ProgressBarOptions = {}
+): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const output = options.output ?? defaultOutput()
+    const tty = output.isTTY === true
+    const interval = Duration.decode(options.interval ?? (tty ? "100 millis" : "10 seconds"))
+    const label = options.label === undefined ? "" : `${options.label} `
+    const width = Math.max(40, (output.columns ?? 100) - 1) - label.length
+    const draw = (p: Progress) =>
+      Effect.sync(() => {
+        const line = label + renderProgress(p, width)
+        output.write(tty ? `\r${line}\x1b[K${p.finished ? "\n" : ""}` : `${line}\n`)
+      })
+    const loop: Effect.Effect<void> = Effect.flatMap(SubscriptionRef.get(progress), (p) =>
+      p.finished ? draw(p) : Effect.zipRight(Effect.zipRight(draw(p), Effect.sleep(interval)), loop))
+    return loop
+  })
+
+/**
+ * Options of `runFile`: those of `run` (the total comes from the input file), the JSONL store's, and the progress
+ * bar (default on; `false` turns it off).
+ *
+ * @since 0.1.0
+ * @category files
+ */
+export interface FileOptions extends Omit<Options, "total">, JsonlStoreOptions {
+  readonly progressBar?: boolean | ProgressBarOptions | undefined
+}
+
+/**
+ * What `runFile` did. Keys counted in `skipped` were already in the output file; `notDone` keys were not started or
+ * were cancelled (stopped, budget spent) and will run on the next call.
+ *
+ * @since 0.1.0
+ * @category files
+ */
+export interface FileSummary {
+  readonly total: number
+  readonly succeeded: number
+  readonly failed: number
+  readonly skipped: number
+  readonly notDone: number
+}
+
+/**
+ * Runs a JSONL file of requests and writes the results as JSONL, resumably. Input lines are
+ * `{ "custom_id" | "key", "body" | "request", "url"?, "method"? }` (the OpenAI batch input format as it is, chat
+ * completions and embeddings); blank lines are ignored. The output is the OpenAI batch output format (see
+ * `toOutputLine`), and it is the store: run again, keys already in it are skipped. A malformed input line becomes an
+ * error line (`InvalidRequest`, naming its line number) and does not stop the others. Interrupting the effect
+ * (Ctrl-C under `NodeRuntime.runMain`) stops the batch gracefully: in-flight requests are cancelled, every finished
+ * line is in the file, and the rest runs next time. Needs a `FileSystem` and the `NexosClient`.
+ *
+ * @since 0.1.0
+ * @category files
+ */
+export const runFile = (
+  input: string,
+  output: string,
+  options: FileOptions = {}
+): Effect.Effect<FileSummary, BatchError | InputError, NexosClient.NexosClient | FileSystem.FileSystem> =>
+  Effect.scoped(Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const inputError = (cause: unknown) =>
+      new InputError({
+        message: `Cannot read the input file ${input}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause
+      })
+    const total = yield* BatchFile.lines(fs.stream(input)).pipe(
+      Stream.runFold(0, (n, line) => line.text.trim() === "" ? n : n + 1),
+      Effect.mapError(inputError)
+    )
+    const store = yield* makeStoreJsonl(output, options)
+    const progress = options.progress ?? (yield* makeProgress)
+    const stop = yield* Deferred.make<void>()
+    const stopWhen = options.stopWhen === undefined
+      ? Deferred.await(stop)
+      : Effect.raceFirst(Deferred.await(stop), Effect.asVoid(options.stopWhen))
+    const results = Engine.run(
+      Stream.mapError(BatchFile.inputEntries(fs, input), inputError),
+      { ...options, total, progress, stopWhen },
+      { store: Option.some(store), duplicate: (key, index) => new DuplicateKey({ key, index }) }
+    ) as Stream.Stream<Result<unknown>, BatchError | InputError, NexosClient.NexosClient>
+    const counting = Stream.runFold(
+      results,
+      { total, succeeded: 0, failed: 0, skipped: 0, notDone: 0 },
+      (summary, result): FileSummary => {
+        switch (result.outcome._tag) {
+          case "Succeeded":
+            return { ...summary, succeeded: summary.succeeded + 1 }
+          case "Failed":
+            return { ...summary, failed: summary.failed + 1 }
+          case "Skipped":
+            return { ...summary, skipped: summary.skipped + 1 }
+          case "NotDone":
+            return { ...summary, notDone: summary.notDone + 1 }
+        }
+      }
+    )
+    const fiber = yield* Effect.forkScoped(counting)
+    const bar = options.progressBar === false
+      ? undefined
+      : yield* Effect.forkScoped(
+        progressBar(progress, {
+          label: input,
+          ...(typeof options.progressBar === "object" ? options.progressBar : {})
+        })
+      )
+    const awaitBar = bar === undefined ? Effect.void : Effect.asVoid(Fiber.await(bar))
+    const summary = yield* Fiber.join(fiber).pipe(
+      Effect.onInterrupt(() =>
+        Deferred.succeed(stop, undefined).pipe(Effect.zipRight(Fiber.await(fiber)), Effect.zipRight(awaitBar))
+      )
+    )
+    yield* awaitBar
+    return summary
+  }))

@@ -2,7 +2,19 @@ import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import * as Batch from "@nexos-effect/client/Batch"
 import * as NexosClient from "@nexos-effect/client/NexosClient"
-import { Chunk, Clock, type Duration, Effect, Exit, Layer, Redacted, Stream, SubscriptionRef } from "effect"
+import {
+  Chunk,
+  Clock,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Redacted,
+  Stream,
+  SubscriptionRef,
+  TestClock
+} from "effect"
 import { completionBody, runWithTestClock } from "./fakeHttp.js"
 
 interface Answer {
@@ -218,5 +230,58 @@ describe("Batch budget, progress and stop (TestClock)", () => {
       assert.deepStrictEqual(cancelled.map((r) => r.key).sort(), ["k2", "k3"])
       assert.strictEqual(byTag("NotDone").length, 8)
       assert.strictEqual(gw.log.length, 4)
+    }))
+})
+
+describe("Batch progress rendering", () => {
+  const progress: Batch.Progress = {
+    ...Batch.emptyProgress,
+    total: 10_000,
+    done: 5_200,
+    succeeded: 5_150,
+    failed: 50,
+    inFlight: 64,
+    retried: 12,
+    promptTokens: 1_000_000,
+    completionTokens: 200_000,
+    credits: 3.21,
+    rate: 85,
+    eta: Duration.seconds(56),
+    elapsed: Duration.seconds(61)
+  }
+
+  it("renderProgress: bar, percentage, counts, tokens, credits, rate and eta on one line", () => {
+    assert.strictEqual(
+      Batch.renderProgress(progress, 140),
+      "[################..............]  52% 5 200/10 000 | 5 150 ok, 50 failed, 64 in flight, 12 retried | " +
+        "1.2M tok, 3.2100 credits | 85/s eta 56s"
+    )
+    assert.strictEqual(
+      Batch.renderProgress({ ...progress, total: undefined, finished: true, inFlight: 0 }, 200),
+      "5 200 | 5 150 ok, 50 failed, 0 in flight, 12 retried | 1.2M tok, 3.2100 credits | 85/s in 1m01s"
+    )
+    assert.isAtMost(Batch.renderProgress(progress, 60).length, 60)
+  })
+
+  it.effect("progressBar: redraws in place on a TTY until the batch is finished, plain lines otherwise", () =>
+    Effect.gen(function*() {
+      const ref = yield* SubscriptionRef.make<Batch.Progress>({ ...progress, total: 4, done: 1, succeeded: 1 })
+      const written: Array<string> = []
+      const fiber = yield* Effect.fork(
+        Batch.progressBar(ref, { output: { write: (t) => written.push(t), isTTY: true, columns: 120 } })
+      )
+      yield* TestClock.adjust("100 millis")
+      yield* SubscriptionRef.set(ref, { ...progress, total: 4, done: 4, succeeded: 4, finished: true })
+      yield* TestClock.adjust("100 millis")
+      yield* Fiber.join(fiber)
+      assert.strictEqual(written.length, 3)
+      assert.isTrue(written.every((w) => w.startsWith("\r")))
+      assert.include(written[0]!, " 25% 1/4")
+      assert.isTrue(written[2]!.endsWith("\n"))
+      assert.include(written[2]!, "100% 4/4")
+      const plain: Array<string> = []
+      yield* Batch.progressBar(ref, { output: { write: (t) => plain.push(t) }, label: "in.jsonl" })
+      assert.deepStrictEqual(plain.length, 1)
+      assert.match(plain[0]!, /^in\.jsonl .*100% 4\/4 .*\n$/)
     }))
 })
