@@ -3,7 +3,7 @@ import type * as Batch from "../Batch.js"
 
 const group = (n: number): string => {
   const text = String(Math.round(n))
-  return text.length <= 4 ? text : text.replace(/\B(?=(\d{3})+(?!\d))/g, " ")
+  return text.length <= 3 ? text : text.replace(/\B(?=(\d{3})+(?!\d))/g, " ")
 }
 
 const compact = (n: number): string =>
