@@ -12,22 +12,19 @@ import type * as Annotation from "@nexos-effect/schema/Annotation"
 import type * as ChatCompletion from "@nexos-effect/schema/ChatCompletion"
 import type * as ChatCompletionChunk from "@nexos-effect/schema/ChatCompletionChunk"
 import type * as Usage from "@nexos-effect/schema/Usage"
-import * as Cause from "effect/Cause"
 import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
 import { dual } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
-import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import type * as ChatEvent from "./ChatEvent.js"
 import { EventState } from "./internal/eventState.js"
 import { SseChunkReader } from "./internal/sse.js"
 import * as Think from "./internal/think.js"
+import * as Watchdog from "./internal/watchdog.js"
 import * as NexosError from "./NexosError.js"
 import * as ResponseMeta from "./ResponseMeta.js"
 
@@ -48,12 +45,17 @@ const isStream = (u: unknown): u is Stream.Stream<unknown, unknown, unknown> =>
 export type OptionsAfter<Self, Options> = [Self] extends [Stream.Stream<any, any, any>] ? Options : never
 
 /**
- * The errors `decodeSse` adds to its input's errors.
+ * The errors `decodeSse` adds to its input's errors: the stream's own (`DecodeError`, `StreamError`,
+ * `StreamTruncated`, `Timeout` when timeouts are set) and, for a JSON body that is an error, the error it describes.
  *
  * @since 0.1.0
  * @category models
  */
-export type SseError = NexosError.DecodeError | NexosError.StreamError | NexosError.StreamTruncated
+export type SseError =
+  | NexosError.DecodeError
+  | NexosError.StreamError
+  | NexosError.StreamTruncated
+  | NexosError.ResponseError
 
 /**
  * Options of `decodeSse`.
@@ -66,13 +68,26 @@ export interface DecodeSseOptions {
   readonly requireDone?: boolean
   /**
    * The largest single event (its data plus any unterminated line), in characters of decoded text, which is never
-   * more than its UTF-8 bytes. Larger events fail with `DecodeError` instead of growing memory. Default 8 MiB.
+   * more than its UTF-8 bytes, and the largest JSON body. Larger ones fail with `DecodeError` instead of growing
+   * memory. Default 8 MiB.
    */
   readonly maxEventBytes?: number
   /** Put on every error raised here. */
   readonly requestId?: string
   /** Texts replaced by `[REDACTED]` in every error raised here (the client passes its API key). */
   readonly secrets?: ReadonlyArray<string>
+  /** The response headers: a JSON error body is classified with them (`Retry-After`, `x-should-retry`). */
+  readonly headers?: Readonly<Record<string, string>>
+  /**
+   * Time allowed from the start until the first data event (a chunk, `[DONE]` or an error frame; for a JSON body,
+   * the whole body). Comments, keep-alives and other non-data lines do not end it. Default: no limit.
+   */
+  readonly firstChunkTimeout?: Duration.DurationInput
+  /**
+   * After the first data event, the longest time without any bytes. Any bytes count, keep-alive comments
+   * included: they prove the connection lives. Default: no limit.
+   */
+  readonly idleTimeout?: Duration.DurationInput
 }
 
 /**
@@ -85,16 +100,22 @@ export const defaultMaxEventBytes = 8 * 1024 * 1024
 
 const maxChunksPerWrite = 1024
 
-const decodeSseImpl = <E, R>(
+const millisOf = (input: Duration.DurationInput | undefined): number =>
+  input === undefined ? Infinity : Duration.toMillis(Duration.decode(input))
+
+const decodeBytes = <E, R>(
   bytes: Stream.Stream<Uint8Array, E, R>,
-  options?: DecodeSseOptions
+  options: DecodeSseOptions | undefined,
+  now: () => number
 ): Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E | SseError, R> =>
   Stream.suspend(() => {
     const reader = new SseChunkReader({
       maxEventBytes: options?.maxEventBytes ?? defaultMaxEventBytes,
       requireDone: options?.requireDone ?? true,
       requestId: options?.requestId,
-      secrets: options?.secrets
+      secrets: options?.secrets,
+      headers: options?.headers,
+      now
     })
     const finish = (
       out: Array<ChatCompletionChunk.ChatCompletionChunk>
@@ -133,6 +154,48 @@ const decodeSseImpl = <E, R>(
     return Stream.pipeThroughChannelOrFail(bytes, loop)
   })
 
+const decodeSseImpl = <E, R>(
+  bytes: Stream.Stream<Uint8Array, E, R>,
+  options?: DecodeSseOptions
+): Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E | SseError, R> =>
+  Stream.unwrap(Effect.map(Effect.clock, (clock) => {
+    const now = () => clock.unsafeCurrentTimeMillis()
+    const firstMs = millisOf(options?.firstChunkTimeout)
+    const idleMs = millisOf(options?.idleTimeout)
+    if (!Number.isFinite(firstMs) && !Number.isFinite(idleMs)) return decodeBytes(bytes, options, now)
+    let received = 0
+    const requestId = options?.requestId === undefined ? {} : { requestId: options.requestId }
+    return Watchdog.watch(
+      (touch) =>
+        decodeBytes(
+          Stream.mapChunks(bytes, (pieces) => {
+            for (const piece of pieces) received += piece.length
+            touch()
+            return pieces
+          }),
+          options,
+          now
+        ),
+      {
+        firstMs,
+        idleMs,
+        onTimeout: (phase, timeoutMs) =>
+          new NexosError.Timeout({
+            message: phase === "first-chunk"
+              ? `no data event within ${timeoutMs} ms of the start of the stream (${
+                received === 0 ? "no bytes" : `${received} bytes of comments or keep-alives only`
+              })`
+              : `no bytes for ${timeoutMs} ms in the middle of the stream`,
+            phase,
+            timeoutMs,
+            afterFirstByte: true,
+            bodyBytes: received,
+            ...requestId
+          })
+      }
+    )
+  }))
+
 /**
  * Decodes the bytes of a chat-completions SSE response into chunks, with a linear parser: `:` comments are
  * ignored, `event:` is honoured, LF / CRLF / CR line ends, multi-line `data` joined with `"\n"`, byte boundaries
@@ -145,7 +208,14 @@ const decodeSseImpl = <E, R>(
  * - A payload that is not JSON, or JSON that is not a chunk for the lenient `ChatCompletionChunk` schema, fails
  *   with `DecodeError` (bounded excerpt); so does an event larger than `maxEventBytes`.
  * - The end of the input without `[DONE]` fails with `StreamTruncated` (chunks seen so far), unless
- *   `requireDone: false`.
+ *   `requireDone: false`; when no data event came and the body starts with text that is no SSE line (an HTML
+ *   page, `error code: 1010`), it fails with `DecodeError` quoting that text instead.
+ * - A body whose first non-blank character is `{` or `[` is not SSE: it is read whole as JSON (a gateway that
+ *   ignored `stream: true`). An error body fails with the error `NexosError.fromResponse` gives for a 200 with that
+ *   body and `headers`; a completion becomes the chunks a stream of it would give (per choice the whole message,
+ *   then its finish reason; then the usage); a chunk stays a chunk.
+ * - `firstChunkTimeout` and `idleTimeout` (off unless set): see `DecodeSseOptions`; they fail with `Timeout`
+ *   (`bodyBytes` says how many bytes had arrived) and interrupt the input.
  *
  * Chunks are normalised by a hand-written decoder that returns exactly what the schema decodes (tested for
  * equivalence), because the schema decoder costs more than the rest of the pipeline.
@@ -451,91 +521,36 @@ export interface TimeoutOptions {
  */
 export const defaultTimeout: Duration.Duration = Duration.seconds(60)
 
-const readAhead = 16
-
 const timeoutsImpl = <A, E, R>(
   self: Stream.Stream<A, E, R>,
   options?: TimeoutOptions
 ): Stream.Stream<A, E | NexosError.Timeout, R> => {
-  const firstMs = Duration.toMillis(Duration.decode(options?.firstChunk ?? defaultTimeout))
-  const idleMs = Duration.toMillis(Duration.decode(options?.idle ?? defaultTimeout))
-  if (!Number.isFinite(firstMs) && !Number.isFinite(idleMs)) return self
-  const pollMs = Math.min(Number.isFinite(firstMs) ? firstMs : idleMs, Number.isFinite(idleMs) ? idleMs : firstMs)
   const requestId = options?.requestId === undefined ? {} : { requestId: options.requestId }
-  type Signal = Exit.Exit<Chunk.Chunk<A>, Option.Option<E | NexosError.Timeout>>
-  return Stream.unwrapScoped(Effect.gen(function*() {
-    const clock = yield* Effect.clock
-    const queue = yield* Effect.acquireRelease(Queue.bounded<Signal>(readAhead), Queue.shutdown)
-    let started = false
-    let waitingSince = clock.unsafeCurrentTimeMillis()
-    const resume = Effect.sync(() => {
-      waitingSince = clock.unsafeCurrentTimeMillis()
-    })
-    const producer = yield* Stream.runForEachChunk(self, (chunk) => {
-      if (Chunk.isEmpty(chunk)) return Effect.void
-      started = true
-      waitingSince = -1
-      return Effect.zipRight(Queue.offer(queue, Exit.succeed(chunk)), resume)
-    }).pipe(
-      Effect.matchCauseEffect({
-        onSuccess: () => Queue.offer(queue, Exit.fail(Option.none())),
-        onFailure: (cause) => Queue.offer(queue, Exit.failCause(Cause.map(cause, Option.some)))
-      }),
-      Effect.forkScoped
-    )
-    const timeout = (phase: "first-chunk" | "idle", timeoutMs: number) =>
+  return Watchdog.watch(() => self, {
+    firstMs: Duration.toMillis(Duration.decode(options?.firstChunk ?? defaultTimeout)),
+    idleMs: Duration.toMillis(Duration.decode(options?.idle ?? defaultTimeout)),
+    onTimeout: (phase, timeoutMs) =>
       new NexosError.Timeout({
         message: phase === "first-chunk"
           ? `no data arrived within ${timeoutMs} ms of the start of the stream`
           : `no data arrived for ${timeoutMs} ms in the middle of the stream`,
         phase,
         timeoutMs,
+        afterFirstByte: phase === "idle",
         ...requestId
       })
-    const watch: Effect.Effect<void> = Effect.suspend(() => {
-      const since = waitingSince
-      const limitMs = started ? idleMs : firstMs
-      if (since < 0 || !Number.isFinite(limitMs)) return Effect.zipRight(Effect.sleep(pollMs), watch)
-      const remaining = since + limitMs - clock.unsafeCurrentTimeMillis()
-      if (remaining > 0) return Effect.zipRight(Effect.sleep(Math.min(remaining, pollMs)), watch)
-      return Effect.zipRight(
-        Queue.offer(queue, Exit.fail(Option.some(timeout(started ? "idle" : "first-chunk", limitMs)))),
-        Fiber.interruptFork(producer)
-      )
-    })
-    yield* Effect.forkScoped(watch)
-    let held: Signal | undefined = undefined
-    const take = (signals: Chunk.Chunk<Signal>): Signal => {
-      let data: Chunk.Chunk<A> | undefined = undefined
-      for (const signal of signals) {
-        if (Exit.isFailure(signal)) {
-          held = signal
-          break
-        }
-        data = data === undefined ? signal.value : Chunk.appendAll(data, signal.value)
-      }
-      if (data !== undefined) return Exit.succeed(data)
-      const signal = held!
-      held = undefined
-      return signal
-    }
-    const pull = Effect.flatMap(Queue.takeBetween(queue, 1, readAhead), take)
-    return Stream.repeatEffectChunkOption(Effect.suspend(() => {
-      if (held === undefined) return pull
-      const signal = held
-      held = undefined
-      return signal
-    }))
-  }))
+  })
 }
 
 /**
- * First-chunk and idle timeouts for any stream (the client applies them to the response bytes). Fails with
- * `Timeout` phase `"first-chunk"` when no element arrives within `firstChunk` of the start, and phase `"idle"`
- * when, after that, the input stays silent for longer than `idle`. The input is read by a fiber of its own, at most
- * 16 chunks ahead of the consumer (which takes whatever is ready in one pull), and time counts only while that
- * fiber waits for the input: a slow consumer never causes a timeout. On a timeout the input is interrupted (which
- * cancels the socket). One watchdog fiber per stream and no timer per element.
+ * First-chunk and idle timeouts for any stream, counted in elements. Fails with `Timeout` phase `"first-chunk"` when
+ * no element arrives within `firstChunk` of the start, and phase `"idle"` when, after that, the input stays silent
+ * for longer than `idle`. The input is read by a fiber of its own, at most 16 chunks ahead of the consumer (which
+ * takes whatever is ready in one pull), and time counts only while that fiber waits for the input: a slow consumer
+ * never causes a timeout. On a timeout the input is interrupted (which cancels the socket). One watchdog fiber per
+ * stream and no timer per element. For response bytes use `decodeSse`'s `firstChunkTimeout` / `idleTimeout`
+ * instead (the client does): there the first phase ends at the first data event, not at the first bytes, and the
+ * idle phase counts any bytes.
  *
  * @since 0.1.0
  * @category timeouts

@@ -56,6 +56,14 @@ export const defaultBaseUrl = "https://api.nexos.ai/v1"
 export const defaultUserAgent = "nexos-effect/0.1.0"
 
 /**
+ * The default deadline of a whole call (request, retries and stream): 30 minutes.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultDeadline: Duration.Duration = Duration.minutes(30)
+
+/**
  * Client options. Only `apiKey` is required.
  *
  * @since 0.1.0
@@ -76,10 +84,22 @@ export interface Options {
   readonly timeout?: Duration.DurationInput
   /** The retry policy. Default `RetryPolicy.defaultPolicy`. */
   readonly retry?: RetryPolicy.RetryPolicy
-  /** Streams: time allowed from the response headers to the first chunk. Default 60 s. */
+  /**
+   * Streams: time allowed from the response headers to the first data event (a chunk, `[DONE]` or an error frame).
+   * SSE comments and keep-alives do not end it, so a server that only sends `: ping` times out. Default 60 s.
+   */
   readonly firstChunkTimeout?: Duration.DurationInput
-  /** Streams: time allowed between two chunks. Default 60 s. */
+  /**
+   * Streams: after the first data event, the longest time without any bytes. Any bytes count, keep-alive comments
+   * included (they prove the connection lives); the `deadline` bounds a stream that never ends. Default 60 s.
+   */
   readonly idleTimeout?: Duration.DurationInput
+  /**
+   * The whole call: the request, its retries and their waits and, for streams, the stream until its end (also the
+   * time the consumer takes). When it passes, the call fails with `Timeout` phase `deadline` and its connection is
+   * closed. Default 30 minutes; `Duration.infinity` disables it.
+   */
+  readonly deadline?: Duration.DurationInput
   /**
    * Names of headers that carry secrets (case-insensitive), e.g. a gateway token sent in `headers`. Their values
    * are redacted (`<redacted>`) in span attributes, in the response headers copied into errors and `ResponseMeta`,
@@ -119,6 +139,7 @@ export interface ConfigOptions {
   readonly timeout?: ConfigOrValue<Duration.DurationInput>
   readonly firstChunkTimeout?: ConfigOrValue<Duration.DurationInput>
   readonly idleTimeout?: ConfigOrValue<Duration.DurationInput>
+  readonly deadline?: ConfigOrValue<Duration.DurationInput>
   readonly redactedHeaders?: ConfigOrValue<ReadonlyArray<string>>
   readonly retry?: RetryPolicy.RetryPolicy
   readonly transformClient?: (client: HttpClient.HttpClient) => HttpClient.HttpClient
@@ -140,6 +161,8 @@ export interface RequestOptions {
   readonly query?: Readonly<Record<string, string>>
   readonly firstChunkTimeout?: Duration.DurationInput
   readonly idleTimeout?: Duration.DurationInput
+  /** The whole call's deadline (see `Options.deadline`). */
+  readonly deadline?: Duration.DurationInput
 }
 
 /**
@@ -303,6 +326,7 @@ const resolve = (options: Options): Effect.Effect<Transport.ResolvedConfig, Conf
       retry: options.retry ?? RetryPolicy.defaultPolicy,
       firstChunkTimeout: Duration.decode(options.firstChunkTimeout ?? "60 seconds"),
       idleTimeout: Duration.decode(options.idleTimeout ?? "60 seconds"),
+      deadline: Duration.decode(options.deadline ?? defaultDeadline),
       redactedHeaders: (options.redactedHeaders ?? []).map((name) => name.toLowerCase())
     })
   })
@@ -371,10 +395,19 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
     const readModels = Transport.readJson(Transport.schemaDecoder(Models.ModelList))(config)
     const readEmbeddings = Transport.readJson(Transport.schemaDecoder(Embeddings.EmbeddingsResponse))(config)
 
+    const overridesFor = (options: RequestOptions | undefined) =>
+      Effect.map(FiberRef.get(currentRequestOptions), (context) => mergeOptions(context, options))
+
+    const deadlineOf = (overrides: RequestOptions) => Duration.decode(overrides.deadline ?? config.deadline)
+
     const execute: Endpoint.Execute = (build, options, read) =>
-      Effect.flatMap(FiberRef.get(currentRequestOptions), (context) => {
-        const overrides = mergeOptions(context, options)
-        return Transport.send(client, config, build(overrides), overrides, read)
+      Effect.flatMap(overridesFor(options), (overrides) => {
+        const progress = Transport.makeProgress()
+        return Transport.withDeadline(
+          Transport.send(client, config, build(overrides), overrides, read, progress),
+          deadlineOf(overrides),
+          progress
+        )
       }).pipe(Transport.withRedactedHeaders(config))
 
     const call = <A>(
@@ -390,10 +423,17 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
       options?: RequestOptions
     ): Effect.Effect<CompletionWithMeta, NexosError.NexosError> => {
       if (request.stream === true) {
-        return Effect.flatMap(
-          openStream(request, options),
-          ({ chunks, meta }) => Effect.map(ChatStream.accumulate(chunks), (completion) => ({ completion, meta }))
-        ).pipe(
+        return Effect.flatMap(overridesFor(options), (overrides) => {
+          const progress = Transport.makeProgress()
+          return Transport.withDeadline(
+            Effect.flatMap(
+              openStream(request, overrides, progress),
+              ({ chunks, meta }) => Effect.map(ChatStream.accumulate(chunks), (completion) => ({ completion, meta }))
+            ),
+            deadlineOf(overrides),
+            progress
+          )
+        }).pipe(
           Effect.tap(({ completion }) => annotateCompletion(completion)),
           operationSpan("chat", request.model)
         )
@@ -411,7 +451,11 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
     const create = (request: ChatCompletionRequest.ChatCompletionRequest, options?: RequestOptions) =>
       Effect.map(createWithMeta(request, options), ({ completion, meta }) => ResponseMeta.attach(completion, meta))
 
-    const openStream = (request: ChatCompletionRequest.ChatCompletionRequest, options: RequestOptions | undefined) =>
+    const openStream = (
+      request: ChatCompletionRequest.ChatCompletionRequest,
+      overrides: RequestOptions,
+      progress: Transport.Progress
+    ) =>
       Either.match(
         ChatCompletionRequest.validate({
           ...request,
@@ -421,28 +465,35 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
         {
           onLeft: (issues) => Effect.fail(invalid(issues, "chat completion request")),
           onRight: (encoded) =>
-            Effect.flatMap(Effect.zip(FiberRef.get(currentRequestOptions), Effect.clock), ([context, clock]) => {
-              const overrides = mergeOptions(context, options)
+            Effect.flatMap(Effect.clock, (clock) => {
               const httpRequest = Transport.buildRequest(config, "POST", "/chat/completions", encoded, overrides)
                 .pipe(HttpClientRequest.setHeader("accept", "text/event-stream"))
               const startedAt = clock.unsafeCurrentTimeMillis()
               return Effect.flatMap(
-                Transport.send(client, config, httpRequest, overrides, Effect.succeed),
-                (response) =>
+                Transport.send(client, config, httpRequest, overrides, Transport.readStream(config), progress),
+                ({ chunks: whole, response }) =>
                   Effect.map(
                     Effect.zip(Transport.metaOf(response), Effect.option(Effect.currentSpan)),
                     ([meta, span]) => {
                       const summary = new SpanAttributes.ChunkSummary(startedAt, () => clock.unsafeCurrentTimeMillis())
                       const requestId = meta.requestId
                       const tagged = requestId === undefined ? {} : { requestId }
-                      const chunks = response.stream.pipe(
+                      progress.bodyBytes = 0
+                      const decoded = whole !== undefined ? Stream.fromIterable(whole) : response.stream.pipe(
                         Stream.mapError((error) => Transport.bodyError(config, error)),
-                        ChatStream.timeouts({
-                          firstChunk: overrides.firstChunkTimeout ?? config.firstChunkTimeout,
-                          idle: overrides.idleTimeout ?? config.idleTimeout,
-                          ...tagged
+                        Stream.mapChunks((pieces) => {
+                          for (const piece of pieces) progress.bodyBytes! += piece.length
+                          return pieces
                         }),
-                        ChatStream.decodeSse({ ...tagged, secrets: Transport.secretsOf(config) }),
+                        ChatStream.decodeSse({
+                          ...tagged,
+                          headers: meta.headers,
+                          secrets: Transport.secretsOf(config),
+                          firstChunkTimeout: overrides.firstChunkTimeout ?? config.firstChunkTimeout,
+                          idleTimeout: overrides.idleTimeout ?? config.idleTimeout
+                        })
+                      )
+                      const chunks = decoded.pipe(
                         attachToFirst(meta),
                         Stream.mapChunks(summary.observe),
                         Stream.ensuring(Effect.sync(() => {
@@ -457,15 +508,28 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
         }
       )
 
+    const streaming = <A>(
+      request: ChatCompletionRequest.ChatCompletionRequest,
+      options: RequestOptions | undefined,
+      use: (chunks: Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, NexosError.NexosError>) => Stream.Stream<
+        A,
+        NexosError.NexosError
+      >
+    ): Stream.Stream<A, NexosError.NexosError> =>
+      Stream.unwrap(Effect.map(overridesFor(options), (overrides) => {
+        const progress = Transport.makeProgress()
+        return Transport.withStreamDeadline(
+          Stream.unwrap(Effect.map(openStream(request, overrides, progress), (opened) => use(opened.chunks))),
+          deadlineOf(overrides),
+          progress
+        )
+      })).pipe(Stream.withSpan(`chat ${request.model}`, streamSpanOptions(request.model)))
+
     const streamChunks = (request: ChatCompletionRequest.ChatCompletionRequest, options?: RequestOptions) =>
-      Stream.unwrap(Effect.map(openStream(request, options), (opened) => opened.chunks)).pipe(
-        Stream.withSpan(`chat ${request.model}`, streamSpanOptions(request.model))
-      )
+      streaming(request, options, (chunks) => chunks)
 
     const stream = (request: ChatCompletionRequest.ChatCompletionRequest, options?: RequestOptions) =>
-      Stream.unwrap(Effect.map(openStream(request, options), (opened) => ChatStream.events(opened.chunks))).pipe(
-        Stream.withSpan(`chat ${request.model}`, streamSpanOptions(request.model))
-      )
+      streaming(request, options, (chunks) => ChatStream.events(chunks))
 
     const streamWithCompletion = (request: ChatCompletionRequest.ChatCompletionRequest, options?: RequestOptions) =>
       ChatStream.eventsWithCompletion(streamChunks(request, options))
@@ -537,6 +601,7 @@ export const layerConfig = (
         timeout: fromConfig(options.timeout),
         firstChunkTimeout: fromConfig(options.firstChunkTimeout),
         idleTimeout: fromConfig(options.idleTimeout),
+        deadline: fromConfig(options.deadline),
         redactedHeaders: fromConfig(options.redactedHeaders),
         retry: Effect.succeed(options.retry),
         transformClient: Effect.succeed(options.transformClient)

@@ -10,6 +10,8 @@ export interface FakeReply {
   /** Body pieces sent one by one; when `stall` is set the body then stays open forever. */
   readonly pieces?: ReadonlyArray<string>
   readonly stall?: boolean
+  /** After the pieces, the SSE comment `: ping` every `pingEveryMs` of the (test) clock until the request ends. */
+  readonly pingEveryMs?: number
 }
 
 export interface Seen {
@@ -23,16 +25,40 @@ export interface Seen {
 const bodyText = (request: HttpClientRequest.HttpClientRequest): string =>
   request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : ""
 
-const piecesBody = (pieces: ReadonlyArray<string>, stall: boolean, signal: AbortSignal) => {
-  const encoder = new TextEncoder()
-  return new ReadableStream<Uint8Array>({
+const encoder = new TextEncoder()
+
+const piecesBody = (pieces: ReadonlyArray<string>, stall: boolean, signal: AbortSignal) =>
+  new ReadableStream<Uint8Array>({
     start(controller) {
       for (const piece of pieces) controller.enqueue(encoder.encode(piece))
       if (!stall) controller.close()
       signal.addEventListener("abort", () => controller.error(new Error("aborted")))
     }
   })
-}
+
+const pingingBody = (pieces: ReadonlyArray<string>, everyMs: number, signal: AbortSignal) =>
+  Effect.gen(function*() {
+    let controller!: ReadableStreamDefaultController<Uint8Array>
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        controller = c
+        for (const piece of pieces) c.enqueue(encoder.encode(piece))
+      }
+    })
+    signal.addEventListener("abort", () => controller.error(new Error("aborted")))
+    const ping: Effect.Effect<void> = Effect.suspend(() =>
+      signal.aborted ? Effect.void : Effect.zipRight(
+        Effect.sleep(everyMs),
+        Effect.suspend(() => {
+          if (signal.aborted) return Effect.void
+          controller.enqueue(encoder.encode(": ping\n\n"))
+          return ping
+        })
+      )
+    )
+    yield* Effect.forkDaemon(ping)
+    return body
+  })
 
 /** A fake HttpClient that answers from a script (the last reply repeats) and records every request. */
 export const makeFake = (script: ReadonlyArray<FakeReply>) =>
@@ -45,7 +71,9 @@ export const makeFake = (script: ReadonlyArray<FakeReply>) =>
         yield* Ref.update(seen, (all) => [...all, { request, url, at, signal, body: bodyText(request) }])
         const reply = script[Math.min(n, script.length - 1)]!
         if (reply.hang) return yield* Effect.never
-        const body = reply.pieces !== undefined
+        const body = reply.pingEveryMs !== undefined
+          ? yield* pingingBody(reply.pieces ?? [], reply.pingEveryMs, signal)
+          : reply.pieces !== undefined
           ? piecesBody(reply.pieces, reply.stall === true, signal)
           : typeof reply.body === "string"
           ? reply.body

@@ -83,6 +83,24 @@ const normalise = (body: unknown, raw: unknown): ApiError => {
   return fromObject(body, raw)
 }
 
+const isErrorObject = (u: unknown): boolean => {
+  if (!isRecord(u)) return false
+  if ((u.error !== undefined && u.error !== null) || u.object === "error" || u.type === "error") return true
+  if (u.choices !== undefined || u.data !== undefined) return false
+  return (u.detail !== undefined && u.detail !== null) || typeof u.message === "string" || typeof u.msg === "string"
+}
+
+/**
+ * Whether a parsed JSON body is an error rather than a result, for a response whose status says success: a
+ * non-null `error`, `object` or `type` equal to `"error"`, or, in a body without `choices` or `data`, a `detail`
+ * or a string `message` / `msg`; or a JSON array whose first element is one of these.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isErrorBody = (body: unknown): boolean =>
+  Array.isArray(body) ? body.length > 0 && isErrorObject(body[0]) : isErrorObject(body)
+
 /**
  * Normalises a parsed error body (any of the variants above).
  *

@@ -35,6 +35,25 @@ export const ErrorFrame = Schema.Struct({
 export interface ErrorFrame extends Schema.Schema.Type<typeof ErrorFrame> {}
 
 /**
+ * SSE keep-alives instead of an answer: after `after` events (default 0) the stream sends only the comment
+ * `: ping`, the first at once and then every `everyMs`, until the client leaves or `maxStallMs` passes (then the
+ * gateway closes the socket). The response headers go out at once, also when `after` is 0.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const KeepAlive = Schema.Struct({
+  after: opt(Count),
+  everyMs: Schema.Number.pipe(Schema.positive())
+}).annotations({ identifier: "KeepAlive", parseOptions: { onExcessProperty: "error" } })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface KeepAlive extends Schema.Schema.Type<typeof KeepAlive> {}
+
+/**
  * What to do to one request. Every field is optional and they combine:
  *
  * - `status`, `body`, `headers`: answer with this status and body (a string is sent as text, anything else as JSON;
@@ -44,7 +63,7 @@ export interface ErrorFrame extends Schema.Schema.Type<typeof ErrorFrame> {}
  *   closes, or `maxStallMs` passes). `dropAfter`: send K events, then close the socket. For JSON bodies K counts
  *   bytes; K = 0 stalls or drops before the headers.
  * - `errorFrame`: an error frame in the stream. `malformedAfter`: a data event that is not JSON after K events.
- *   `noDone`: end the stream without `data: [DONE]`.
+ *   `noDone`: end the stream without `data: [DONE]`. `keepAlive`: after K events only `: ping` comments (streams).
  * - `times`: apply to the first N matching requests only, then let requests through.
  * - `path`: apply only to requests whose path is this (`"/v1/chat/completions"`).
  * - `key`: the attempt counter for `times` in a header fault (default: the header value, method, path and body).
@@ -63,6 +82,7 @@ export const Fault = Schema.Struct({
   errorFrame: opt(ErrorFrame),
   malformedAfter: opt(Count),
   noDone: opt(Schema.Boolean),
+  keepAlive: opt(KeepAlive),
   times: opt(Schema.Int.pipe(Schema.positive())),
   path: opt(Schema.String),
   key: opt(Schema.String)
@@ -177,6 +197,17 @@ export const errorFrame = (options?: ErrorFrame): Fault => ({ errorFrame: option
  * @category constructors
  */
 export const malformed = (after: number): Fault => ({ malformedAfter: after })
+
+/**
+ * Send `after` events (default 0), then only the SSE comment `: ping` every `everyMs` (the first at once) and never
+ * an answer: a stream that looks alive but says nothing.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const keepAlive = (everyMs: number, after?: number): Fault => ({
+  keepAlive: after === undefined ? { everyMs } : { everyMs, after }
+})
 
 /**
  * End the stream without `data: [DONE]`.

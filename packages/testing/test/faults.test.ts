@@ -212,6 +212,30 @@ describe("stream faults", () => {
       assert.strictEqual(events[events.length - 1].data, "[DONE]")
     })))
 
+  it.scopedLive("keepAlive sends K events, then only `: ping` comments until the client leaves or maxStallMs", () =>
+    bounded(Effect.gen(function*() {
+      const gateway = yield* MockGateway.make({ maxStallMs: 400 })
+      const silent = yield* chat(gateway, streamBody, { ...Fault.header(Fault.keepAlive(40)) })
+      assert.strictEqual(silent.status, 200)
+      assert.match(silent.headers.get("content-type") ?? "", /^text\/event-stream/)
+      const pings = yield* collect(silent, 3_000)
+      assert.strictEqual(pings.ended, "error")
+      assert.deepStrictEqual(parseSse(pings.text), [])
+      assert.isAtLeast(pings.text.split(": ping\n\n").length - 1, 4)
+      assert.strictEqual(pings.text.replaceAll(": ping\n\n", ""), "")
+      const afterTwo = yield* chat(gateway, streamBody, { ...Fault.header(Fault.keepAlive(20, 2)) })
+      const collected = yield* collect(afterTwo, 3_000)
+      const events = parseSse(collected.text)
+      assert.strictEqual(events.length, 2)
+      assert.isTrue(collected.text.endsWith(": ping\n\n"))
+      assert.deepStrictEqual(yield* gateway.disconnects, [])
+      const leaving = yield* chat(gateway, streamBody, { ...Fault.header(Fault.keepAlive(300, 1)) })
+      const left = yield* collect(leaving, 100)
+      assert.strictEqual(left.ended, "idle")
+      assert.strictEqual(parseSse(left.text).length, 1)
+      assert.strictEqual((yield* gateway.awaitDisconnect).eventsSent, 1)
+    })))
+
   it.scopedLive("noDone ends the stream cleanly without [DONE]", () =>
     bounded(Effect.gen(function*() {
       const gateway = yield* MockGateway.make()

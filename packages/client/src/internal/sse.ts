@@ -9,7 +9,9 @@
 import * as ApiError from "@nexos-effect/schema/ApiError"
 import type * as ChatCompletionChunk from "@nexos-effect/schema/ChatCompletionChunk"
 import * as NexosError from "../NexosError.js"
+import * as Bounded from "./bounded.js"
 import { decodeChunk, DecodeFailure } from "./chunkDecoder.js"
+import { chunksOf } from "./jsonBody.js"
 
 /** @internal */
 export interface SseHandler {
@@ -205,7 +207,11 @@ export class SseParser {
 }
 
 /** Errors `decodeSse` can raise. @internal */
-export type SseError = NexosError.DecodeError | NexosError.StreamError | NexosError.StreamTruncated
+export type SseError =
+  | NexosError.DecodeError
+  | NexosError.StreamError
+  | NexosError.StreamTruncated
+  | NexosError.ResponseError
 
 /** @internal */
 export interface SseReaderOptions {
@@ -213,6 +219,10 @@ export interface SseReaderOptions {
   readonly requireDone: boolean
   readonly requestId: string | undefined
   readonly secrets: ReadonlyArray<string> | undefined
+  /** The response's status and headers, to classify a JSON error body (default 200, none). */
+  readonly status?: number | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly now: () => number
 }
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -222,16 +232,46 @@ const isErrorFrame = (u: unknown): boolean =>
 
 const isDone = (data: string): boolean => data.charCodeAt(0) !== 123 && (data === "[DONE]" || data.trim() === "[DONE]")
 
+const UNDECIDED = 0
+const SSE = 1
+const JSON_BODY = 2
+
+const isBlank = (b: number): boolean => b === SPACE || b === LF || b === CR || b === 9
+
+const headBytes = 2048
+
+const sseLine = /^(?:$|:|(?:data|event|id|retry)(?::|$))/
+
+const concat = (pieces: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  if (pieces.length === 1) return pieces[0]
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const piece of pieces) {
+    out.set(piece, at)
+    at += piece.length
+  }
+  return out
+}
+
 /**
- * Reads SSE bytes into chat chunks: `[DONE]` ends, error frames fail with `StreamError`, anything the chunk schema
- * rejects fails with `DecodeError`. `feed` and `end` append chunks to `out`; after each call check `failure` and
- * `done`.
+ * Reads a response body into chat chunks. An SSE body: `[DONE]` ends, error frames fail with `StreamError`, anything
+ * the chunk schema rejects fails with `DecodeError`. A body whose first non-blank byte is `{` or `[` is not SSE
+ * (no SSE line starts so): it is read whole as JSON; an error body fails with the error its status, headers and
+ * body describe (as for a non-streaming response), a completion or a chunk becomes the chunks a stream of it would
+ * give. A body that ends with no data event and starts with text that is no SSE line (an HTML page, `error code:
+ * 1010`) fails with `DecodeError` quoting it, not `StreamTruncated`. `feed` and `end` append chunks to `out`; after
+ * each call check `failure` and `done`.
  *
  * @internal
  */
 export class SseChunkReader implements SseHandler {
   private readonly parser: SseParser
   private out: Array<ChatCompletionChunk.ChatCompletionChunk> = []
+  private mode = UNDECIDED
+  private pieces: Array<Uint8Array> = []
+  private size = 0
+  private head: Array<Uint8Array> | undefined = []
+  private headSize = 0
   chunks = 0
   done = false
   failure: SseError | undefined = undefined
@@ -242,12 +282,22 @@ export class SseChunkReader implements SseHandler {
 
   feed(bytes: Uint8Array, out: Array<ChatCompletionChunk.ChatCompletionChunk>): void {
     this.out = out
-    this.parser.feed(bytes)
+    if (this.mode === SSE) {
+      if (this.head !== undefined) this.keepHead(bytes)
+      this.parser.feed(bytes)
+    } else if (this.mode === JSON_BODY) {
+      this.hold(bytes)
+    } else {
+      this.decide(bytes)
+    }
   }
 
   end(out: Array<ChatCompletionChunk.ChatCompletionChunk>): void {
     this.out = out
+    if (this.mode === JSON_BODY) return this.readJson()
+    this.mode = SSE
     this.parser.end()
+    if (!this.done && this.failure === undefined && this.chunks === 0) this.checkNotSse()
     if (!this.done && this.failure === undefined && this.options.requireDone) {
       this.failure = new NexosError.StreamTruncated({
         message: `the stream ended without data: [DONE] after ${this.chunks} chunk(s); the answer may be incomplete`,
@@ -257,18 +307,118 @@ export class SseChunkReader implements SseHandler {
     }
   }
 
+  private decide(bytes: Uint8Array): void {
+    let i = 0
+    if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) i = 3
+    while (i < bytes.length && isBlank(bytes[i])) i++
+    if (i === bytes.length) return
+    const first = bytes[i]
+    if (first === 123 || first === 91) {
+      this.mode = JSON_BODY
+      this.hold(bytes)
+      return
+    }
+    this.mode = SSE
+    this.keepHead(bytes)
+    this.parser.feed(bytes)
+  }
+
+  private hold(bytes: Uint8Array): void {
+    this.pieces.push(bytes)
+    this.size += bytes.length
+    if (this.size > this.options.maxEventBytes) {
+      this.failure = new NexosError.DecodeError({
+        message: `the JSON response body exceeds maxEventBytes (${this.options.maxEventBytes})`,
+        excerpt: NexosError.excerpt(this.clean(this.text(concat(this.pieces, this.size).subarray(0, 4096)))),
+        ...this.requestId()
+      })
+      this.pieces = []
+    }
+  }
+
+  private keepHead(bytes: Uint8Array): void {
+    if (this.head === undefined || this.headSize >= headBytes) return
+    this.head.push(bytes.length > headBytes ? bytes.subarray(0, headBytes) : bytes)
+    this.headSize += bytes.length
+  }
+
+  private text(bytes: Uint8Array): string {
+    return new TextDecoder("utf-8", { ignoreBOM: false }).decode(bytes)
+  }
+
+  private checkNotSse(): void {
+    const head = this.head
+    this.head = undefined
+    if (head === undefined || head.length === 0) return
+    const text = this.text(concat(head, this.headSize).subarray(0, headBytes)).trim()
+    const lines = text.split(/\r\n|\r|\n/)
+    if (lines.every((line) => sseLine.test(line))) return
+    const quoted = this.clean(text)
+    this.failure = new NexosError.DecodeError({
+      message: `the response is not an event stream (no data event); it says: ${
+        quoted.length > 200 ? `${quoted.slice(0, 200)}…` : quoted
+      }`,
+      excerpt: NexosError.excerpt(quoted),
+      ...this.requestId()
+    })
+  }
+
+  private readJson(): void {
+    const text = this.text(concat(this.pieces, this.size))
+    this.pieces = []
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch (e) {
+      this.failure = new NexosError.DecodeError({
+        message: this.clean(
+          `the response is neither an event stream nor valid JSON: ${e instanceof Error ? e.message : String(e)}`
+        ),
+        excerpt: NexosError.excerpt(this.clean(text)),
+        ...this.requestId()
+      })
+      return
+    }
+    if (ApiError.isErrorBody(parsed)) {
+      const headers = this.options.headers ?? {}
+      this.failure = NexosError.fromResponse({
+        status: this.options.status ?? 200,
+        headers: this.options.requestId === undefined || headers["x-request-id"] !== undefined
+          ? headers
+          : { ...headers, "x-request-id": this.options.requestId },
+        bodyText: text,
+        now: this.options.now(),
+        ...(this.options.secrets === undefined ? {} : { secrets: this.options.secrets })
+      })
+      return
+    }
+    const chunks = chunksOf(parsed)
+    if (chunks instanceof DecodeFailure) {
+      this.failure = new NexosError.DecodeError({
+        message: this.clean(`the JSON response is neither a chat completion, a chunk nor an error: ${chunks.message}`),
+        excerpt: NexosError.excerpt(this.clean(text)),
+        ...this.requestId()
+      })
+      return
+    }
+    for (const chunk of chunks) this.out.push(chunk)
+    this.chunks += chunks.length
+    this.done = true
+  }
+
   onEvent(event: string, data: string): boolean {
     if (isDone(data)) {
       this.done = true
       return true
     }
+    this.head = undefined
     let parsed: unknown
     try {
       parsed = JSON.parse(data)
     } catch (e) {
       const text = this.clean(data)
       this.failure = event === "error"
-        ? this.streamError(ApiError.fromText(text), text)
+        ? this.streamError(ApiError.fromText(text), text, text)
         : new NexosError.DecodeError({
           message: `chunk ${this.chunks + 1} is not valid JSON: ${
             this.clean(e instanceof Error ? e.message : String(e))
@@ -279,8 +429,9 @@ export class SseChunkReader implements SseHandler {
       return true
     }
     if (event === "error" || isErrorFrame(parsed)) {
-      const body = this.options.secrets === undefined ? parsed : JSON.parse(this.clean(data))
-      this.failure = this.streamError(ApiError.fromBody(body), body)
+      const text = this.clean(data)
+      const body = this.options.secrets === undefined ? parsed : JSON.parse(text)
+      this.failure = this.streamError(ApiError.fromBody(body), body, text)
       return true
     }
     const chunk = decodeChunk(parsed)
@@ -305,10 +456,10 @@ export class SseChunkReader implements SseHandler {
     })
   }
 
-  private streamError(api: ApiError.ApiError, body: unknown): NexosError.StreamError {
+  private streamError(api: ApiError.ApiError, body: unknown, text: string): NexosError.StreamError {
     return new NexosError.StreamError({
       message: api.message,
-      body,
+      body: Bounded.body(body, text),
       ...(api.code === undefined ? {} : { code: api.code }),
       ...(api.type === undefined ? {} : { type: api.type }),
       ...(api.param === undefined ? {} : { param: api.param }),

@@ -4,6 +4,8 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
+import * as ApiError from "@nexos-effect/schema/ApiError"
+import type * as ChatCompletionChunk from "@nexos-effect/schema/ChatCompletionChunk"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -11,10 +13,12 @@ import * as FiberRef from "effect/FiberRef"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import type * as NexosClient from "../NexosClient.js"
 import * as NexosError from "../NexosError.js"
 import * as ResponseMeta from "../ResponseMeta.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
+import { SseChunkReader } from "./sse.js"
 import { DecodeFailure } from "./wireDecode.js"
 
 export interface ResolvedConfig {
@@ -28,7 +32,17 @@ export interface ResolvedConfig {
   readonly firstChunkTimeout: Duration.Duration
   readonly idleTimeout: Duration.Duration
   readonly redactedHeaders: ReadonlyArray<string>
+  readonly deadline: Duration.Duration
 }
+
+/** What one call has received so far, for the message of a deadline. */
+export interface Progress {
+  responded: boolean
+  bodyBytes: number | undefined
+  requestId: string | undefined
+}
+
+export const makeProgress = (): Progress => ({ responded: false, bodyBytes: undefined, requestId: undefined })
 
 export type Overrides = NexosClient.RequestOptions
 
@@ -187,9 +201,10 @@ export const send = <A>(
   config: ResolvedConfig,
   request: HttpClientRequest.HttpClientRequest,
   overrides: Overrides,
-  read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, NexosError.NexosError>
+  read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, NexosError.NexosError>,
+  progress?: Progress
 ): Effect.Effect<A, NexosError.NexosError> =>
-  Effect.flatMap(traced(request), (request) => sendTraced(client, config, request, overrides, read))
+  Effect.flatMap(traced(request), (request) => sendTraced(client, config, request, overrides, read, progress))
 
 const headerAttributes = (
   prefix: "http.request.header." | "http.response.header.",
@@ -235,7 +250,8 @@ const sendTraced = <A>(
   config: ResolvedConfig,
   request: HttpClientRequest.HttpClientRequest,
   overrides: Overrides,
-  read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, NexosError.NexosError>
+  read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, NexosError.NexosError>,
+  progress: Progress | undefined
 ): Effect.Effect<A, NexosError.NexosError> =>
   Effect.suspend(() => {
     const timeout = Duration.decode(overrides.timeout ?? config.timeout)
@@ -249,6 +265,10 @@ const sendTraced = <A>(
         Effect.tap(annotateResponse(request, n)),
         Effect.flatMap((response) => {
           started = true
+          if (progress !== undefined) {
+            progress.responded = true
+            progress.requestId = response.headers["x-request-id"] ?? progress.requestId
+          }
           return failOnStatus(config, response)
         }),
         Effect.flatMap(read),
@@ -292,8 +312,11 @@ export const schemaDecoder = <A, I>(schema: Schema.Schema<A, I>): BodyDecoder<A>
   }
 }
 
-/** Reads a JSON body and decodes it, with the response's metadata; failures become `DecodeError` with a bounded
- * excerpt. */
+/**
+ * Reads a JSON body and decodes it, with the response's metadata. A body that is an error (`ApiError.isErrorBody`,
+ * whatever the 2xx status) fails with the error it describes; other failures become `DecodeError` with a bounded
+ * excerpt.
+ */
 export const readJsonWithMeta = <A>(decode: BodyDecoder<A>) =>
 (config: ResolvedConfig) =>
 (
@@ -301,7 +324,7 @@ export const readJsonWithMeta = <A>(decode: BodyDecoder<A>) =>
 ): Effect.Effect<{ readonly value: A; readonly meta: ResponseMeta.ResponseMeta }, NexosError.NexosError> =>
   Effect.flatMap(
     Effect.mapError(response.text, (error) => transportError(config, error, false)),
-    (text) => {
+    (text): Effect.Effect<{ readonly value: A; readonly meta: ResponseMeta.ResponseMeta }, NexosError.NexosError> => {
       const requestId = response.headers["x-request-id"]
       const fail = (message: string) =>
         Effect.fail(
@@ -316,6 +339,21 @@ export const readJsonWithMeta = <A>(decode: BodyDecoder<A>) =>
         json = JSON.parse(text)
       } catch (e) {
         return fail(`The response body is not JSON: ${(e as Error).message}`)
+      }
+      if (ApiError.isErrorBody(json)) {
+        return Effect.flatMap(
+          Effect.zip(redactedRecord(response.headers), Clock.currentTimeMillis),
+          ([headers, now]) =>
+            Effect.fail(
+              NexosError.fromResponse({
+                status: response.status,
+                headers,
+                bodyText: text,
+                now,
+                secrets: secretsOf(config)
+              })
+            )
+        )
       }
       const value = decode(json)
       if (value instanceof DecodeFailure) {
@@ -340,3 +378,89 @@ export const readJson =
       if (typeof value === "object" && value !== null) ResponseMeta.attach(value, meta)
       return value
     })
+
+/** The response to a streaming request, with its chunks when its body was JSON and has been read whole. */
+export interface StreamBody {
+  readonly response: HttpClientResponse.HttpClientResponse
+  readonly chunks: ReadonlyArray<ChatCompletionChunk.ChatCompletionChunk> | undefined
+}
+
+const isJsonType = (contentType: string | undefined): boolean =>
+  contentType !== undefined && /json/i.test(contentType) && !/event-stream/i.test(contentType)
+
+/**
+ * Reads the response to a streaming request. A JSON content type (a gateway that ignored `stream: true`) is read
+ * whole here, under the per-attempt timeout and the retry policy like a non-streaming body: an error body fails
+ * with its typed error (retried when retryable: nothing was emitted yet), a completion becomes the chunks a stream of
+ * it would give. Any other body is left to the stream (`decodeSse` also recognises a mislabelled JSON body).
+ */
+export const readStream =
+  (config: ResolvedConfig) =>
+  (response: HttpClientResponse.HttpClientResponse): Effect.Effect<StreamBody, NexosError.NexosError> => {
+    if (!isJsonType(response.headers["content-type"])) return Effect.succeed({ response, chunks: undefined })
+    return Effect.flatMap(
+      Effect.all([
+        Effect.mapError(response.arrayBuffer, (error) => transportError(config, error, false)),
+        redactedRecord(response.headers),
+        Clock.currentTimeMillis
+      ]),
+      ([buffer, headers, now]) => {
+        const requestId = response.headers["x-request-id"]
+        const reader = new SseChunkReader({
+          maxEventBytes: Number.MAX_SAFE_INTEGER,
+          requireDone: true,
+          requestId,
+          secrets: secretsOf(config),
+          status: response.status,
+          headers,
+          now: () => now
+        })
+        const chunks: Array<ChatCompletionChunk.ChatCompletionChunk> = []
+        reader.feed(new Uint8Array(buffer), chunks)
+        if (reader.failure === undefined && !reader.done) reader.end(chunks)
+        return reader.failure === undefined ? Effect.succeed({ response, chunks }) : Effect.fail(reader.failure)
+      }
+    )
+  }
+
+const describeProgress = (progress: Progress): string =>
+  !progress.responded
+    ? "no response had arrived"
+    : progress.bodyBytes === undefined
+    ? "the response had started"
+    : `the response had started, ${progress.bodyBytes} bytes of its body had arrived`
+
+const deadlineTimeout = (deadline: Duration.Duration, progress: Progress) =>
+  new NexosError.Timeout({
+    message: `The call did not complete within its deadline of ${Duration.format(deadline)} (${
+      describeProgress(progress)
+    })`,
+    phase: "deadline",
+    afterFirstByte: progress.responded,
+    timeoutMs: Duration.toMillis(deadline),
+    ...(progress.bodyBytes === undefined ? {} : { bodyBytes: progress.bodyBytes }),
+    ...(progress.requestId === undefined ? {} : { requestId: progress.requestId })
+  })
+
+/** Bounds a whole call (request, retries, reading) by its deadline. */
+export const withDeadline = <A, R>(
+  effect: Effect.Effect<A, NexosError.NexosError, R>,
+  deadline: Duration.Duration,
+  progress: Progress
+): Effect.Effect<A, NexosError.NexosError, R> =>
+  Duration.isFinite(deadline)
+    ? Effect.timeoutFail(effect, { duration: deadline, onTimeout: () => deadlineTimeout(deadline, progress) })
+    : effect
+
+/** Bounds a whole streaming call (request, retries and the stream until its end) by its deadline. */
+export const withStreamDeadline = <A, R>(
+  stream: Stream.Stream<A, NexosError.NexosError, R>,
+  deadline: Duration.Duration,
+  progress: Progress
+): Stream.Stream<A, NexosError.NexosError, R> =>
+  Duration.isFinite(deadline)
+    ? Stream.interruptWhen(
+      stream,
+      Effect.zipRight(Effect.sleep(deadline), Effect.suspend(() => Effect.fail(deadlineTimeout(deadline, progress))))
+    )
+    : stream

@@ -7,24 +7,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 
-const ErrorSchema = Schema.Union(
-  NexosError.InvalidRequest,
-  NexosError.BadRequest,
-  NexosError.AuthenticationError,
-  NexosError.OutOfCredits,
-  NexosError.PermissionDenied,
-  NexosError.NotFound,
-  NexosError.Conflict,
-  NexosError.UnprocessableEntity,
-  NexosError.RateLimited,
-  NexosError.QuotaExceeded,
-  NexosError.ServerError,
-  NexosError.ConnectionError,
-  NexosError.Timeout,
-  NexosError.StreamTruncated,
-  NexosError.StreamError,
-  NexosError.DecodeError
-)
+const ErrorSchema = NexosError.NexosError
 
 const encodeError = Schema.encodeSync(ErrorSchema)
 const decodeError = Schema.decodeUnknownEither(ErrorSchema)

@@ -294,6 +294,20 @@ const closeSocket = (res: Http.ServerResponse, flow: Flow, graceful: boolean): E
 const stall = (state: GatewayState, res: Http.ServerResponse, flow: Flow): Effect.Effect<never> =>
   Effect.zipRight(Effect.sleep(state.maxStallMs), closeSocket(res, flow, false))
 
+const ping = encoder.encode(": ping\n\n")
+
+const keepAlive = (
+  state: GatewayState,
+  res: Http.ServerResponse,
+  flow: Flow,
+  everyMs: number
+): Stream.Stream<Uint8Array> =>
+  Stream.make(ping).pipe(
+    Stream.concat(Stream.repeatEffect(Effect.as(Effect.sleep(Math.min(everyMs, state.maxDelayMs)), ping))),
+    Stream.interruptAfter(state.maxStallMs),
+    Stream.concat(Stream.fromEffect(closeSocket(res, flow, false)))
+  )
+
 const faultEvents = (events: ReadonlyArray<string>, fault: Fault.Fault): ReadonlyArray<string> => {
   let out = events
   if (fault.noDone === true) out = out.filter((e) => !isDone(e))
@@ -346,7 +360,7 @@ const sseResponse = (
       : HttpServerResponse.stream(Stream.fromIterable(parts), options)
   }
   const events = faultEvents(payload.events, fault)
-  const stopAt = fault.stallAfter ?? fault.dropAfter
+  const stopAt = fault.keepAlive !== undefined ? (fault.keepAlive.after ?? 0) : fault.stallAfter ?? fault.dropAfter
   const sent = stopAt === undefined ? events : events.slice(0, stopAt)
   const drip = Math.min(fault.dripMs ?? 0, state.maxDelayMs)
   let body: Stream.Stream<Uint8Array> = drip > 0
@@ -364,7 +378,8 @@ const sseResponse = (
       flow.eventsSent = sent.length
       return Stream.fromIterable(slices(sent.join("")))
     })
-  if (fault.stallAfter !== undefined) body = Stream.concat(body, Stream.fromEffect(stall(state, res, flow)))
+  if (fault.keepAlive !== undefined) body = Stream.concat(body, keepAlive(state, res, flow, fault.keepAlive.everyMs))
+  else if (fault.stallAfter !== undefined) body = Stream.concat(body, Stream.fromEffect(stall(state, res, flow)))
   else if (fault.dropAfter !== undefined) body = Stream.concat(body, Stream.fromEffect(closeSocket(res, flow, true)))
   return HttpServerResponse.stream(body, options)
 }
