@@ -2,14 +2,14 @@
  * Function calling, the whole round trip: declare a tool whose JSON Schema is derived from an Effect `Schema`, let
  * the model call it (streamed: each complete call arrives as one `ToolCall` event with its raw `arguments` and the
  * `parsed` JSON), validate the arguments with the same Schema, run a local function, send the results back (the
- * assistant message with `tool_calls`, then one `tool` message per call with its `tool_call_id`) and print the
- * model's final answer.
+ * assistant message with `tool_calls`, then one `tool` message per call with its `tool_call_id`, built by
+ * `ChatCompletionRequest.assistant` and `ChatCompletionRequest.toolResult`) and print the model's final answer.
  *
  * Run alone: `node examples/dist/tool-calls.js`
  */
 import { type ChatEvent, ChatStream, NexosClient } from "@nexos-effect/client"
 import * as ChatCompletion from "@nexos-effect/schema/ChatCompletion"
-import type * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
+import * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
 import { Chunk, Console, Effect, JSONSchema, Schema, Stream } from "effect"
 import * as Backend from "./backend.js"
 
@@ -40,12 +40,12 @@ const execute = (call: ChatEvent.ToolCall) =>
   Effect.flatMap(call.parsed, Schema.decodeUnknown(WeatherArgs)).pipe(
     Effect.map(getWeather),
     Effect.catchAll((error) => Effect.succeed({ error: error.message })),
-    Effect.map((result) => ({ role: "tool" as const, tool_call_id: call.id, content: JSON.stringify(result) }))
+    Effect.map((result) => ChatCompletionRequest.toolResult(call, result))
   )
 
 export const program = Effect.gen(function*() {
   const nexos = yield* NexosClient.NexosClient
-  const messages: Array<ChatCompletionRequest.Message> = [{ role: "user", content: "What's the weather in Vilnius?" }]
+  const messages: Array<ChatCompletionRequest.Message> = [ChatCompletionRequest.user("What's the weather in Vilnius?")]
 
   // tool_choice "required": this turn must call a tool (the next one, back on "auto", answers in text).
   const calls = yield* nexos.chat.completions.stream({ model: Backend.model, messages, tools, tool_choice: "required" })
@@ -58,13 +58,7 @@ export const program = Effect.gen(function*() {
 
   const results = yield* Effect.forEach(calls, execute)
   for (const result of results) yield* Console.log(`tool result for ${result.tool_call_id}: ${result.content}`)
-  messages.push(
-    {
-      role: "assistant",
-      tool_calls: calls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } }))
-    },
-    ...results
-  )
+  messages.push(ChatCompletionRequest.assistant({ tool_calls: calls }), ...results)
 
   const final = yield* nexos.chat.completions.create({ model: Backend.model, messages, tools })
   const answer = ChatCompletion.text(final)

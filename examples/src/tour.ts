@@ -12,6 +12,7 @@ import * as Backend from "./backend.js"
 import * as Batch from "./batch.js"
 import * as Citations from "./citations.js"
 import * as Completion from "./completion.js"
+import * as Conversation from "./conversation.js"
 import * as DependencyInjection from "./dependency-injection.js"
 import * as ErrorHandling from "./error-handling.js"
 import * as Streaming from "./streaming.js"
@@ -28,7 +29,8 @@ const sections: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown, 
   ["6. dependency injection: one program, two Layers", DependencyInjection.program],
   ["7. error handling: typed errors, faults and retries", ErrorHandling.program],
   ["8. batch: 20 prompts, 4 at a time, failures kept per item", Batch.program],
-  ["9. tika_ocr: upload a document and ask about it", TikaOcr.program]
+  ["9. tika_ocr: upload a document and ask about it", TikaOcr.program],
+  ["10. conversation: turns built in a pipe, a picture, the answer sent back", Conversation.program]
 ]
 
 export const tour = Effect.gen(function*() {

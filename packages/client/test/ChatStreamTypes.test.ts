@@ -126,6 +126,19 @@ describe("types in a pipe", () => {
       assert.deepStrictEqual(yield* run(events.pipe(view({ choice: 1 }))), [])
     })
 
+  it.effect("eventsWithCompletion keeps E and R", () =>
+    Effect.gen(function*() {
+      type Out = Stream.Stream<ChatEvent.ChatEvent | ChatStream.Completed, Oops, Db>
+      const piped = chunks.pipe(ChatStream.eventsWithCompletion)
+      const direct = ChatStream.eventsWithCompletion(chunks)
+      expectTypeOf(piped).toEqualTypeOf<Out>()
+      expectTypeOf(direct).toEqualTypeOf<Out>()
+      const [a, b] = yield* Effect.all([run(piped), run(direct)])
+      assert.deepStrictEqual(a, b)
+      const last = a[a.length - 1]!
+      assert.strictEqual(last._tag === "Completed" && last.completion.choices[0]!.message.content, "Hello")
+    }))
+
   it.effect("text keeps E and R with and without options", () => checkView(ChatStream.text, ["Hel", "lo"]))
 
   it.effect("reasoning keeps E and R with and without options", () => checkView(ChatStream.reasoning, ["hm"]))

@@ -849,6 +849,16 @@ export const assistant = (input: string | AssistantFields): AssistantMessage => 
 }
 
 /**
+ * A `tool` message as `toolResult` builds it: its content is always text.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export interface ToolResultMessage extends ToolMessage {
+  readonly content: string
+}
+
+/**
  * The result of a tool call, as a `tool` message answering it: the call (anything with its `id`, such as a
  * response's tool call or a streamed `ChatEvent.ToolCall`) or its id, and the value. A string is sent as it is;
  * anything else as JSON text (`undefined` as `null`, bigints as their digits, a reference cycle as `"[Circular]"`).
@@ -856,7 +866,7 @@ export const assistant = (input: string | AssistantFields): AssistantMessage => 
  * @since 0.1.0
  * @category constructors
  */
-export const toolResult = (call: string | { readonly id: string }, value: unknown): ToolMessage => ({
+export const toolResult = (call: string | { readonly id: string }, value: unknown): ToolResultMessage => ({
   role: "tool",
   tool_call_id: typeof call === "string" ? call : call.id,
   content: Media.jsonContent(value)

@@ -247,7 +247,9 @@ describe("a multi-turn conversation", () => {
       R.user("And which is higher?")
     ]
     expectTypeOf(R.fromResponse(completion)).toEqualTypeOf<ChatCompletionRequest.AssistantMessage>()
-    expectTypeOf(R.toolResult(calls[0]!, 1)).toEqualTypeOf<ChatCompletionRequest.ToolMessage>()
+    const answer: ChatCompletionRequest.ToolMessage = R.toolResult(calls[0]!, 1)
+    assert.strictEqual(answer.tool_call_id, "call_1")
+    expectTypeOf(R.toolResult(calls[0]!, 1).content).toEqualTypeOf<string>()
     const request = { model: "GPT 5.4 mini", messages, tools: [{ type: "function", function: { name: "get_rate" } }] }
     accepts(request)
     assert.deepStrictEqual(R.encode(request as ChatCompletionRequest.ChatCompletionRequest).pipe(Either.isRight), true)
