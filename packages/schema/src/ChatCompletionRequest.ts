@@ -1023,8 +1023,8 @@ export const addText: {
 )
 
 /**
- * Adds an image (see `image`) to the last message when it is a user message (its text becomes a text part), else
- * appends a user message holding the image.
+ * Adds an image (see `image`) to the last message when it is a user message (its text becomes a text part, an empty
+ * text is dropped), else appends a user message holding the image.
  *
  * @since 0.1.0
  * @category building
@@ -1045,7 +1045,11 @@ export const addImage: {
     const part = image(source, options)
     const last = self.messages[self.messages.length - 1]
     if (last === undefined || last.role !== "user") return addMessage(self, user(part))
-    const parts: ReadonlyArray<UserPart> = typeof last.content === "string" ? [text(last.content)] : last.content
+    const parts: ReadonlyArray<UserPart> = typeof last.content !== "string"
+      ? last.content
+      : last.content === ""
+      ? []
+      : [text(last.content)]
     return { ...self, messages: [...self.messages.slice(0, -1), { ...last, content: [...parts, part] }] }
   }
 )

@@ -153,7 +153,10 @@ describe("messages", () => {
       { role: "assistant", content: "ok" },
       { role: "user", content: [image] }
     ])
-    assert.deepStrictEqual(pipe(R.make("m"), R.addText("a", "user")).messages[0], { role: "user", content: "a" })
+    assert.deepStrictEqual(pipe(R.make("m"), R.addText(""), R.addImage(png)).messages, [{
+      role: "user",
+      content: [image]
+    }])
     assert.isTrue(Either.isRight(R.validate(two)))
   })
 
