@@ -156,11 +156,16 @@ const main = Effect.gen(function*() {
   console.log("| row | seconds | keys/s | x Batch.run |")
   console.log("|---|---|---|---|")
   for (const r of rows) {
-    console.log(`| ${r.row} | ${r.seconds.toFixed(2)} | ${r.keysPerSecond.toFixed(0)} | ${(r.keysPerSecond / base).toFixed(2)} |`)
+    console.log(
+      `| ${r.row} | ${r.seconds.toFixed(2)} | ${r.keysPerSecond.toFixed(0)} | ${(r.keysPerSecond / base).toFixed(2)} |`
+    )
   }
   const out = Path.join(repo, "bench/results/cluster.json")
   Fs.mkdirSync(Path.dirname(out), { recursive: true })
-  Fs.writeFileSync(out, JSON.stringify({ keys: KEYS, concurrency: CONCURRENCY, chunk: CHUNK, delayMs: DELAY_MS, rows }, null, 2))
+  Fs.writeFileSync(
+    out,
+    JSON.stringify({ keys: KEYS, concurrency: CONCURRENCY, chunk: CHUNK, delayMs: DELAY_MS, rows }, null, 2)
+  )
 }).pipe(
   Effect.scoped,
   Effect.provide(MockGateway.layer({ fault: Fault.delay(DELAY_MS) }))

@@ -561,6 +561,45 @@ export interface FileSummary {
 }
 
 /**
+ * One line of an input JSONL file: a keyed request, or (`rejected`) the `InvalidRequest` that names why the line
+ * does not fit (its key is `line-<n>` when the line has none).
+ *
+ * @since 0.1.0
+ * @category files
+ */
+export type InputLine =
+  | { readonly key: string; readonly index: number; readonly request: Request; readonly rejected?: undefined }
+  | {
+    readonly key: string
+    readonly index: number
+    readonly request?: undefined
+    readonly rejected: NexosError.InvalidRequest
+  }
+
+/**
+ * The lines of an input JSONL file in the format `runFile` reads, as a lazy stream (blank lines skipped), for
+ * programs that run the batch elsewhere (on a cluster, through the Batch API) with the same input format.
+ *
+ * @since 0.1.0
+ * @category files
+ */
+export const readInput = (input: string): Stream.Stream<InputLine, InputError, FileSystem.FileSystem> =>
+  Stream.unwrap(Effect.map(FileSystem.FileSystem, (fs) =>
+    BatchFile.inputEntries(fs, input).pipe(
+      Stream.map((entry): InputLine =>
+        entry.rejected !== undefined
+          ? { key: entry.key, index: entry.index, rejected: entry.rejected as NexosError.InvalidRequest }
+          : { key: entry.key, index: entry.index, request: entry.request! }
+      ),
+      Stream.mapError((cause) =>
+        new InputError({
+          message: `Cannot read the input file ${input}: ${cause instanceof Error ? cause.message : String(cause)}`,
+          cause
+        })
+      )
+    )))
+
+/**
  * Runs a JSONL file of requests and writes the results as JSONL, resumably. Input lines are
  * `{ "custom_id" | "key", "body" | "request", "url"?, "method"? }` (the OpenAI batch input format as it is, chat
  * completions and embeddings); blank lines are ignored. The output is the OpenAI batch output format (see
