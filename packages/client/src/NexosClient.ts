@@ -82,8 +82,10 @@ export interface Options {
   /** Per-attempt timeout, until the whole non-streaming response (streams: until headers). Default 10 minutes;
    * `Duration.infinity` disables it. */
   readonly timeout?: Duration.DurationInput
-  /** The retry policy. Default `RetryPolicy.defaultPolicy`. */
+  /** When and how often to retry: a `Schedule` fed with each failure. Default `RetryPolicy.defaultPolicy`. */
   readonly retry?: RetryPolicy.RetryPolicy
+  /** Which failures are retried. Default `RetryPolicy.isRetryable` (the error's `isRetryable`). */
+  readonly retryOn?: RetryPolicy.RetryOn
   /**
    * Streams: time allowed from the response headers to the first data event (a chunk, `[DONE]` or an error frame).
    * SSE comments and keep-alives do not end it, so a server that only sends `: ping` times out. Default 60 s.
@@ -155,6 +157,7 @@ export interface RequestOptions {
   readonly headers?: Readonly<Record<string, string>>
   readonly timeout?: Duration.DurationInput
   readonly retry?: RetryPolicy.RetryPolicy
+  readonly retryOn?: RetryPolicy.RetryOn
   /** Fields merged into the JSON body as they are (vendor extensions the schema does not know). */
   readonly extraBody?: Readonly<Record<string, unknown>>
   /** Query parameters, e.g. `{ fallbacks: "true" }`. */
@@ -324,6 +327,7 @@ const resolve = (options: Options): Effect.Effect<Transport.ResolvedConfig, Conf
       userAgent: options.userAgent ?? defaultUserAgent,
       timeout: Duration.decode(options.timeout ?? "10 minutes"),
       retry: options.retry ?? RetryPolicy.defaultPolicy,
+      retryOn: options.retryOn ?? RetryPolicy.isRetryable,
       firstChunkTimeout: Duration.decode(options.firstChunkTimeout ?? "60 seconds"),
       idleTimeout: Duration.decode(options.idleTimeout ?? "60 seconds"),
       deadline: Duration.decode(options.deadline ?? defaultDeadline),

@@ -1,24 +1,79 @@
 /**
- * Retry policy as an Effect `Schedule` over `NexosError`s: which failures are retried (`isRetryable`, the one
- * classification shared with users) and how long to wait (`retry-after-ms`, else `Retry-After` within 0..60 s, else
- * exponential backoff from 0.5 s doubling to 8 s with up to 25% jitter). Replace it per client or per request with
- * any `Schedule` you like.
+ * Retry policy. Two separate decisions, each replaceable per client and per request:
+ *
+ * - which failures are retried: the client's `retryOn` predicate, by default `RetryPolicy.isRetryable` (the error's
+ *   own `isRetryable`, the one classification shared with users, which honours `x-should-retry`);
+ * - when, and how often: the `retry` policy, an Effect `Schedule` fed with each failure that `retryOn` accepted. The
+ *   default waits the server's `retry-after-ms`, else `Retry-After` (within 0..60 s), else backs off exponentially
+ *   from 0.5 s doubling to 8 s with up to 25% jitter. Any `Schedule` will do; wrap it in `honorRetryAfter` to keep
+ *   the server's wait.
  *
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as NexosError from "./NexosError.js"
 
 /**
- * A retry policy: a schedule fed with each failure.
+ * A retry policy: a schedule fed with each failure that the client's `retryOn` accepted.
  *
  * @since 0.1.0
  * @category models
  */
 export type RetryPolicy = Schedule.Schedule<unknown, NexosError.NexosError>
+
+/**
+ * Decides whether a failure is retried (the client's `retryOn` option).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RetryOn = (error: NexosError.NexosError) => boolean
+
+/**
+ * The default `retryOn`: the error's own `isRetryable` (connection errors, timeouts before the response started,
+ * 408, 409, 429 but not `insufficient_quota`, 5xx but not 501; `x-should-retry` decides first).
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isRetryable: RetryOn = (error) => error.isRetryable
+
+/**
+ * The wait the server asked for on a failure (`retry-after-ms`, else `Retry-After` as seconds or an HTTP date,
+ * when within 0..60 s).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const retryAfter = (error: NexosError.NexosError): Option.Option<Duration.Duration> =>
+  "retryAfterMs" in error && error.retryAfterMs !== undefined
+    ? Option.some(Duration.millis(error.retryAfterMs))
+    : Option.none()
+
+/**
+ * Makes any schedule honour the server's wait: a failure with a retry-after (see `retryAfter`) waits exactly that,
+ * any other waits what `schedule` says; `schedule` still decides how many retries there are.
+ *
+ * @example
+ * import * as RetryPolicy from "@nexos-effect/client/RetryPolicy"
+ * import { Schedule } from "effect"
+ *
+ * const policy = RetryPolicy.honorRetryAfter(Schedule.spaced("2 seconds").pipe(Schedule.intersect(Schedule.recurs(4))))
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const honorRetryAfter = <Out, R>(
+  schedule: Schedule.Schedule<Out, NexosError.NexosError, R>
+): Schedule.Schedule<Out, NexosError.NexosError, R> =>
+  Schedule.intersect(schedule, Schedule.identity<NexosError.NexosError>()).pipe(
+    Schedule.modifyDelay(([, error], delay) => Option.getOrElse(retryAfter(error), () => delay)),
+    Schedule.map(([out]) => out)
+  )
 
 /**
  * Settings of the default policy.
@@ -51,7 +106,8 @@ export const delayFor = (
   random: number,
   settings: Settings = {}
 ): Duration.Duration => {
-  if ("retryAfterMs" in error && error.retryAfterMs !== undefined) return Duration.millis(error.retryAfterMs)
+  const server = retryAfter(error)
+  if (Option.isSome(server)) return server.value
   const initial = Duration.toMillis(settings.initialDelay ?? "500 millis")
   const max = Duration.toMillis(settings.maxDelay ?? "8 seconds")
   const nominal = Math.min(initial * 2 ** retry, max)
@@ -59,8 +115,10 @@ export const delayFor = (
 }
 
 /**
- * Builds the default policy: retry while `isRetryable`, at most `maxRetries` times, waiting `delayFor`. Each wait is
- * logged at debug level with the error's tag and the computed delay.
+ * Builds the default policy: at most `maxRetries` retries, waiting `delayFor` (the server's retry-after, else
+ * backoff). Which failures get here is the client's `retryOn` (used on its own, pair it with `while:
+ * RetryPolicy.isRetryable` in `Effect.retry`). Each wait is logged at debug level with the error's tag and the
+ * computed delay.
  *
  * @since 0.1.0
  * @category constructors
@@ -68,7 +126,6 @@ export const delayFor = (
 export const make = (settings: Settings = {}): RetryPolicy =>
   Schedule.identity<NexosError.NexosError>().pipe(
     Schedule.intersect(Schedule.recurs(settings.maxRetries ?? 2)),
-    Schedule.whileInput((error: NexosError.NexosError) => error.isRetryable),
     Schedule.addDelayEffect(([error, retry]) =>
       Effect.map(Random.next, (random) => delayFor(retry, error, random, settings)).pipe(
         Effect.tap((delay) =>

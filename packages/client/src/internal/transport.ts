@@ -29,6 +29,7 @@ export interface ResolvedConfig {
   readonly userAgent: string
   readonly timeout: Duration.Duration
   readonly retry: RetryPolicy.RetryPolicy
+  readonly retryOn: RetryPolicy.RetryOn
   readonly firstChunkTimeout: Duration.Duration
   readonly idleTimeout: Duration.Duration
   readonly redactedHeaders: ReadonlyArray<string>
@@ -177,14 +178,14 @@ const failOnStatus = (
           ))
     )
 
-const attemptFailed = (attempt: number, error: NexosError.NexosError) =>
+const attemptFailed = (attempt: number, error: NexosError.NexosError, retryOn: RetryPolicy.RetryOn) =>
   Effect.flatMap(Clock.currentTimeMillis, (millis) =>
     Effect.flatMap(Effect.option(Effect.currentSpan), (span) => {
       if (span._tag === "Some") {
         span.value.event("nexos.attempt.failed", BigInt(Math.round(millis)) * 1_000_000n, {
           "nexos.attempt": attempt,
           "error.type": error._tag,
-          "nexos.retryable": error.isRetryable,
+          "nexos.retryable": retryOn(error),
           ...("status" in error && error.status !== undefined ? { "http.response.status_code": error.status } : {})
         })
       }
@@ -193,7 +194,8 @@ const attemptFailed = (attempt: number, error: NexosError.NexosError) =>
 
 /**
  * Sends a request under the transport policy: per-attempt timeout (until `read` is done), status classification,
- * and retries of retryable failures (a timeout after the response started is not retryable). The retry count of each
+ * and retries of the failures `retryOn` accepts (by default the retryable ones; a timeout after the response
+ * started is not retryable). The retry count of each
  * attempt goes out in a header.
  */
 export const send = <A>(
@@ -255,6 +257,7 @@ const sendTraced = <A>(
 ): Effect.Effect<A, NexosError.NexosError> =>
   Effect.suspend(() => {
     const timeout = Duration.decode(overrides.timeout ?? config.timeout)
+    const retryOn = overrides.retryOn ?? config.retryOn
     let attempt = 0
     const once = Effect.suspend(() => {
       const n = attempt++
@@ -289,12 +292,12 @@ const sendTraced = <A>(
                 })
             }) :
             attempt,
-        Effect.tapError((error) => attemptFailed(n, error))
+        Effect.tapError((error) => attemptFailed(n, error, retryOn))
       )
     })
     return Effect.retry(once, {
       schedule: overrides.retry ?? config.retry,
-      while: (error: NexosError.NexosError) => error.isRetryable
+      while: retryOn
     })
   })
 
