@@ -47,7 +47,7 @@ describe("RetryPolicy: a custom schedule and Retry-After", () => {
       const once = RetryPolicy.honorRetryAfter(Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(1))))
       const { client, seen } = yield* withClient(script, { retry: once })
       const exit = yield* runWithTestClock(Effect.flip(client.chat.completions.create(request)), "1 minute")
-      assert.deepStrictEqual(Exit.map(exit, (e) => e._tag), Exit.succeed("ServerError"))
+      assert.strictEqual(Exit.isSuccess(exit) ? exit.value._tag : "no failure", "ServerError")
       assert.deepStrictEqual(gaps(yield* Ref.get(seen)), [7000])
     }))
 
@@ -68,7 +68,7 @@ describe("RetryPolicy: which failures are retried", () => {
     Effect.gen(function*() {
       const { client, seen } = yield* withClient([{ status: 400 }, { body: completionBody }])
       const exit = yield* runWithTestClock(Effect.flip(client.chat.completions.create(request)), "1 minute")
-      assert.deepStrictEqual(Exit.map(exit, (e) => e._tag), Exit.succeed("BadRequest"))
+      assert.strictEqual(Exit.isSuccess(exit) ? exit.value._tag : "no failure", "BadRequest")
       assert.strictEqual((yield* Ref.get(seen)).length, 1)
     }))
 
@@ -89,7 +89,7 @@ describe("RetryPolicy: which failures are retried", () => {
         Effect.flip(direct.client.chat.completions.create(request, { retryOn: () => false })),
         "1 minute"
       )
-      assert.deepStrictEqual(Exit.map(failed, (e) => e._tag), Exit.succeed("ServerError"))
+      assert.strictEqual(Exit.isSuccess(failed) ? failed.value._tag : "no failure", "ServerError")
       assert.strictEqual((yield* Ref.get(direct.seen)).length, 1)
       const scoped = yield* withClient([{ status: 400 }, { body: completionBody }])
       const ok = yield* runWithTestClock(
