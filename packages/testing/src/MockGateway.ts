@@ -153,6 +153,14 @@ export class MockGateway extends Context.Tag("@nexos-effect/testing/MockGateway"
 export const defaultApiKey: string = Gateway.defaultApiKey
 
 /**
+ * The path of the admin endpoint that resets a running gateway (`POST`, answers 204): see `Service.reset`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const resetPath: string = Gateway.resetPath
+
+/**
  * Starts a gateway on 127.0.0.1 for the lifetime of the scope. Closing the scope closes every connection, including
  * stalled streams.
  *

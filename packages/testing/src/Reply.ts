@@ -24,7 +24,7 @@ export const ToolCall = Schema.Struct({
   name: Schema.String,
   arguments: opt(Schema.Unknown),
   id: opt(Schema.String)
-})
+}).annotations({ parseOptions: { onExcessProperty: "error" } })
 
 /**
  * @since 0.1.0
@@ -44,7 +44,7 @@ export const Citation = Schema.Struct({
   title: opt(Schema.String),
   start: opt(Count),
   end: opt(Count)
-})
+}).annotations({ parseOptions: { onExcessProperty: "error" } })
 
 /**
  * @since 0.1.0
@@ -53,9 +53,12 @@ export const Citation = Schema.Struct({
 export interface Citation extends Schema.Schema.Type<typeof Citation> {}
 
 /**
- * A completion rendered for the request. Unset parts are generated as usual (so `{}` is the default answer).
- * `text` or `tokens` (that many deterministic filler tokens) set the answer; `usage` fields are merged over the
- * computed usage.
+ * A completion rendered for the request. Its parts combine in one answer: the text (`text`, or `tokens`
+ * deterministic filler tokens), `reasoning`, `refusal`, `toolCalls` and `citations` are all sent when given (in a
+ * stream: reasoning, text, refusal, tool calls, then the citations). Unset parts are generated as usual (so `{}` is
+ * the default answer), except that no text is generated beside scripted tool calls or a refusal; `citations` without
+ * `text` annotate the generated text. `usage` fields are merged over the computed usage. Unknown fields are rejected
+ * (a typo never drops a part silently).
  *
  * @since 0.1.0
  * @category schemas
@@ -70,7 +73,7 @@ export const Generate = Schema.TaggedStruct("Generate", {
   finishReason: opt(Schema.String),
   usage: opt(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   headers: opt(Headers)
-})
+}).annotations({ parseOptions: { onExcessProperty: "error" } })
 
 /**
  * @since 0.1.0
@@ -88,7 +91,7 @@ export const Json = Schema.TaggedStruct("Json", {
   status: opt(Schema.Int),
   headers: opt(Headers),
   body: Schema.Unknown
-})
+}).annotations({ parseOptions: { onExcessProperty: "error" } })
 
 /**
  * @since 0.1.0
@@ -106,7 +109,7 @@ export const Sse = Schema.TaggedStruct("Sse", {
   status: opt(Schema.Int),
   headers: opt(Headers),
   body: Schema.Union(Schema.String, Schema.Uint8ArrayFromSelf)
-})
+}).annotations({ parseOptions: { onExcessProperty: "error" } })
 
 /**
  * @since 0.1.0

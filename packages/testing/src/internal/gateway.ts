@@ -23,6 +23,8 @@ import { WaitList } from "./waitList.js"
 
 export const defaultApiKey = "nexos-mock-key"
 
+export const resetPath = "/_mock/reset"
+
 const defaultModels = [
   { name: "GPT 4.1 mini", owned_by: "openai", endpoints: ["chat_completion", "responses", "batch"] },
   { name: "Claude Sonnet 4.5", owned_by: "anthropic", endpoints: ["chat_completion", "messages"] },
@@ -97,13 +99,15 @@ export class GatewayState {
     this.modelNames = new Set(this.models.flatMap((m) => [m.id as string, m.nexos_model_id as string]))
   }
 
+  /** Back to the state the gateway started in (the options' script and faults, nothing counted or cached). */
   reset(): void {
+    this.seq = 0
     this.requests.clear()
     this.disconnects.clear()
-    this.faultQueue = []
-    this.persistent = undefined
+    this.faultQueue = [...(this.options.faults ?? [])]
+    this.persistent = this.options.fault === undefined ? undefined : { fault: this.options.fault, used: 0 }
     this.counters.clear()
-    this.script = []
+    this.script = [...(this.options.script ?? [])]
     this.seen.clear()
     this.files.clear()
     this.storage.clear()
@@ -658,6 +662,11 @@ const route = (
 export const app = (state: GatewayState) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
+    if (request.url === resetPath) {
+      if (request.method !== "POST") return json(405, errorBody(405, `Use POST ${resetPath}`), {})
+      state.reset()
+      return HttpServerResponse.empty({ status: 204 })
+    }
     const res = NodeHttpServerRequest.toServerResponse(request)
     const seq = ++state.seq
     const requestId = `req_mock_${String(seq).padStart(8, "0")}`

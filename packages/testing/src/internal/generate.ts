@@ -196,7 +196,7 @@ export const plan = (request: Request, script: Reply.Generate | undefined, ctx: 
     let content: string | null = null
     let contentTokens: Array<string> = []
     let citations: ReadonlyArray<CitationPlan> = []
-    let refusal: string | undefined
+    const refusal: string | undefined = script?.refusal
     let finishReason = "stop"
     if (scriptedCalls !== undefined && scriptedCalls.length > 0) {
       toolCalls = scriptedCalls.map((c, k) => ({
@@ -210,23 +210,24 @@ export const plan = (request: Request, script: Reply.Generate | undefined, ctx: 
         name: f.name,
         arguments: JSON.stringify(JsonSchema.sample(f.parameters ?? { type: "object", properties: {} }))
       }))
-    } else if (script?.refusal !== undefined) {
-      refusal = script.refusal
-    } else if (script?.tokens !== undefined) {
+    }
+    const searched = webSearch && toolResults(request.messages).length === 0
+    if (script?.tokens !== undefined) {
       contentTokens = Tokens.filler(script.tokens)
       content = contentTokens.join("")
-    } else {
-      let body: Body
-      if (script?.text !== undefined) body = { text: script.text, citations: [] }
-      else {
-        const answer = defaultAnswer(request, user, ctx)
-        const json = structured(request, answer)
-        body = json !== undefined
-          ? { text: json, citations: [] }
-          : webSearch && toolResults(request.messages).length === 0
-          ? searchBody(user, prefix + serverTools(request, ctx))
-          : { text: prefix + serverTools(request, ctx) + answer, citations: [] }
-      }
+    } else if (
+      script?.text !== undefined || script?.citations !== undefined ||
+      (refusal === undefined && (toolCalls.length === 0 || (searched && scriptedCalls === undefined)))
+    ) {
+      const answer = defaultAnswer(request, user, ctx)
+      const json = toolCalls.length === 0 ? structured(request, answer) : undefined
+      const body: Body = script?.text !== undefined
+        ? { text: script.text, citations: [] }
+        : json !== undefined
+        ? { text: json, citations: [] }
+        : searched
+        ? searchBody(user, prefix + serverTools(request, ctx))
+        : { text: prefix + serverTools(request, ctx) + answer, citations: [] }
       content = body.text
       citations = script?.citations !== undefined ? scriptedCitations(body.text, script.citations) : body.citations
       contentTokens = Tokens.tokenize(content)
