@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import type * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
@@ -22,6 +23,7 @@ import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type * as Fault from "./Fault.js"
 import * as Gateway from "./internal/gateway.js"
+import * as Memory from "./internal/memory.js"
 import type * as Reply from "./Reply.js"
 
 /**
@@ -187,32 +189,80 @@ export const make = (options: Options = {}): Effect.Effect<Service, HttpServerEr
       Effect.locally(HttpMiddleware.currentTracerDisabledWhen, () => true)
     )
     const port = server.address._tag === "TcpAddress" ? server.address.port : 0
-    const origin = `http://127.0.0.1:${port}`
-    return {
-      url: `${origin}/v1`,
-      origin,
-      port,
-      apiKey: state.apiKey,
-      requests: state.requests.all,
-      awaitRequests: (count) => state.requests.awaitCount(count),
-      disconnects: state.disconnects.all,
-      awaitDisconnect: Effect.map(state.disconnects.awaitCount(1), (all) => all[0]),
-      awaitDisconnects: (count) => state.disconnects.awaitCount(count),
-      setFault: (fault) =>
-        Effect.sync(() => {
-          state.persistent = fault === undefined ? undefined : { fault, used: 0 }
-        }),
-      queueFaults: (...faults) =>
-        Effect.sync(() => {
-          state.faultQueue.push(...faults)
-        }),
-      enqueue: (...replies) =>
-        Effect.sync(() => {
-          state.script.push(...replies)
-        }),
-      reset: Effect.sync(() => state.reset())
-    } satisfies Service
+    return serviceOf(state, `http://127.0.0.1:${port}`, port)
   })
+
+const serviceOf = (state: Gateway.GatewayState, origin: string, port: number): Service => ({
+  url: `${origin}/v1`,
+  origin,
+  port,
+  apiKey: state.apiKey,
+  requests: state.requests.all,
+  awaitRequests: (count) => state.requests.awaitCount(count),
+  disconnects: state.disconnects.all,
+  awaitDisconnect: Effect.map(state.disconnects.awaitCount(1), (all) => all[0]),
+  awaitDisconnects: (count) => state.disconnects.awaitCount(count),
+  setFault: (fault) =>
+    Effect.sync(() => {
+      state.persistent = fault === undefined ? undefined : { fault, used: 0 }
+    }),
+  queueFaults: (...faults) =>
+    Effect.sync(() => {
+      state.faultQueue.push(...faults)
+    }),
+  enqueue: (...replies) =>
+    Effect.sync(() => {
+      state.script.push(...replies)
+    }),
+  reset: Effect.sync(() => state.reset())
+})
+
+/**
+ * A gateway without a server: the same gateway (scripts, faults, validation, recording, reset) behind an
+ * `HttpClient` that hands every request to it in memory, whatever the request's URL. For unit tests that open no
+ * socket. Its `url` is `http://mock.nexos.invalid/v1` (a name that never resolves) and `port` is 0. It runs on the
+ * clock of the fiber that builds it: under `it.effect`, `TestClock.adjust` moves its delays, drips and stalls. A
+ * dropped connection fails the request (before the response) or its body (after) as a socket would.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeInMemory = (
+  options: Options = {}
+): Effect.Effect<{ readonly gateway: Service; readonly client: HttpClient.HttpClient }, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const state = new Gateway.GatewayState(options)
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        state.closing = true
+        state.disk.close()
+      })
+    )
+    const runtime = yield* Effect.runtime<never>().pipe(
+      Effect.locally(HttpMiddleware.currentTracerDisabledWhen, () => true)
+    )
+    return { gateway: serviceOf(state, Memory.origin, 0), client: Memory.client(state, runtime) }
+  })
+
+/**
+ * `makeInMemory` as a Layer: the gateway and the `HttpClient` that reaches it, for a client under test:
+ *
+ * ```ts
+ * NexosClient.layer({ apiKey: Redacted.make(MockGateway.defaultApiKey) }).pipe(
+ *   Layer.provideMerge(MockGateway.layerInMemory({ script: [Reply.text("hi")] }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerInMemory = (options?: Options): Layer.Layer<MockGateway | HttpClient.HttpClient> =>
+  Layer.scopedContext(
+    Effect.map(
+      makeInMemory(options),
+      ({ client, gateway }) => Context.make(MockGateway, gateway).pipe(Context.add(HttpClient.HttpClient, client))
+    )
+  )
 
 /**
  * A layer with a running gateway on a free port of 127.0.0.1, closed when the layer's scope closes.
@@ -255,7 +305,7 @@ export const serve = (options?: Options): Effect.Effect<never, HttpServerError.S
   Effect.scoped(
     Effect.flatMap(make(options), (gateway) =>
       Effect.zipRight(
-        Effect.log(`nexos mock gateway listening on ${gateway.url} (API key: ${gateway.apiKey})`),
+        Effect.log(`nexos mock gateway listening on ${gateway.url} (API key: ${gateway.apiKey}, pid ${process.pid})`),
         Effect.never
       ))
   )

@@ -1,4 +1,3 @@
-import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
@@ -10,11 +9,11 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as SchemaAST from "effect/SchemaAST"
 import * as Stream from "effect/Stream"
-import type * as Http from "node:http"
 import * as Fault from "../Fault.js"
 import type { Disconnect, Options, RecordedRequest } from "../MockGateway.js"
 import * as Recorder from "../Recorder.js"
 import * as Reply from "../Reply.js"
+import * as Connection from "./connection.js"
 import * as Files from "./files.js"
 import * as Generate from "./generate.js"
 import * as Hash from "./hash.js"
@@ -197,35 +196,6 @@ const parseJson = (text: string): Either.Either<unknown, string> => {
   }
 }
 
-const maxBody = 32 * 1024 * 1024
-
-const readBody = (source: Http.IncomingMessage): Effect.Effect<string> =>
-  Effect.async<string>((resume) => {
-    const chunks: Array<Buffer> = []
-    let size = 0
-    const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size <= maxBody) chunks.push(chunk)
-    }
-    const onEnd = () => {
-      cleanup()
-      resume(Effect.succeed(chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8")))
-    }
-    const onError = () => {
-      cleanup()
-      resume(Effect.succeed(""))
-    }
-    const cleanup = () => {
-      source.off("data", onData)
-      source.off("end", onEnd)
-      source.off("error", onError)
-    }
-    source.on("data", onData)
-    source.once("end", onEnd)
-    source.once("error", onError)
-    return Effect.sync(cleanup)
-  })
-
 const isDone = (event: string): boolean => /^data: ?\[DONE\]/m.test(event)
 
 /** Splits SSE text into events, each with its blank-line terminator (the last may have none). */
@@ -286,30 +256,27 @@ const resolveFault = (
   )
 }
 
-const closeSocket = (res: Http.ServerResponse, flow: Flow, graceful: boolean): Effect.Effect<never> =>
-  Effect.async<never>(() => {
+const closeSocket = (conn: Connection.Connection, flow: Flow, graceful: boolean): Effect.Effect<never> =>
+  Effect.suspend(() => {
     flow.serverClosed = true
-    const socket = res.socket
-    if (socket === null || socket.destroyed) return
-    if (graceful) socket.end(() => socket.destroy())
-    else socket.destroy()
+    return conn.close(graceful)
   })
 
-const stall = (state: GatewayState, res: Http.ServerResponse, flow: Flow): Effect.Effect<never> =>
-  Effect.zipRight(Effect.sleep(state.maxStallMs), closeSocket(res, flow, false))
+const stall = (state: GatewayState, conn: Connection.Connection, flow: Flow): Effect.Effect<never> =>
+  Effect.zipRight(Effect.sleep(state.maxStallMs), closeSocket(conn, flow, false))
 
 const ping = encoder.encode(": ping\n\n")
 
 const keepAlive = (
   state: GatewayState,
-  res: Http.ServerResponse,
+  conn: Connection.Connection,
   flow: Flow,
   everyMs: number
 ): Stream.Stream<Uint8Array> =>
   Stream.make(ping).pipe(
     Stream.concat(Stream.repeatEffect(Effect.as(Effect.sleep(Math.min(everyMs, state.maxDelayMs)), ping))),
     Stream.interruptAfter(state.maxStallMs),
-    Stream.concat(Stream.fromEffect(closeSocket(res, flow, false)))
+    Stream.concat(Stream.fromEffect(closeSocket(conn, flow, false)))
   )
 
 const faultEvents = (events: ReadonlyArray<string>, fault: Fault.Fault): ReadonlyArray<string> => {
@@ -346,7 +313,7 @@ const slices = (text: string): Array<Uint8Array> => {
 
 const sseResponse = (
   state: GatewayState,
-  res: Http.ServerResponse,
+  conn: Connection.Connection,
   flow: Flow,
   payload: Extract<Payload, { _tag: "Sse" }>,
   fault: Fault.Fault | undefined
@@ -382,15 +349,15 @@ const sseResponse = (
       flow.eventsSent = sent.length
       return Stream.fromIterable(slices(sent.join("")))
     })
-  if (fault.keepAlive !== undefined) body = Stream.concat(body, keepAlive(state, res, flow, fault.keepAlive.everyMs))
-  else if (fault.stallAfter !== undefined) body = Stream.concat(body, Stream.fromEffect(stall(state, res, flow)))
-  else if (fault.dropAfter !== undefined) body = Stream.concat(body, Stream.fromEffect(closeSocket(res, flow, true)))
+  if (fault.keepAlive !== undefined) body = Stream.concat(body, keepAlive(state, conn, flow, fault.keepAlive.everyMs))
+  else if (fault.stallAfter !== undefined) body = Stream.concat(body, Stream.fromEffect(stall(state, conn, flow)))
+  else if (fault.dropAfter !== undefined) body = Stream.concat(body, Stream.fromEffect(closeSocket(conn, flow, true)))
   return HttpServerResponse.stream(body, options)
 }
 
 const jsonResponse = (
   state: GatewayState,
-  res: Http.ServerResponse,
+  conn: Connection.Connection,
   flow: Flow,
   payload: Extract<Payload, { _tag: "Json" }>,
   fault: Fault.Fault | undefined
@@ -405,7 +372,7 @@ const jsonResponse = (
   }
   const bytes = encoder.encode(payload.body)
   const partial = bytes.subarray(0, Math.min(stopAt, Math.max(0, bytes.length - 1)))
-  const end = fault?.stallAfter !== undefined ? stall(state, res, flow) : closeSocket(res, flow, true)
+  const end = fault?.stallAfter !== undefined ? stall(state, conn, flow) : closeSocket(conn, flow, true)
   return HttpServerResponse.stream(Stream.concat(Stream.make(partial), Stream.fromEffect(end)), {
     status: payload.status,
     headers: payload.headers,
@@ -667,7 +634,10 @@ export const app = (state: GatewayState) =>
       state.reset()
       return HttpServerResponse.empty({ status: 204 })
     }
-    const res = NodeHttpServerRequest.toServerResponse(request)
+    const conn = Option.match(yield* Effect.serviceOption(Connection.CurrentExchange), {
+      onNone: () => Connection.node(request),
+      onSome: (exchange) => Connection.memory(request, exchange)
+    })
     const seq = ++state.seq
     const requestId = `req_mock_${String(seq).padStart(8, "0")}`
     const url = request.url
@@ -675,7 +645,7 @@ export const app = (state: GatewayState) =>
     const path = q >= 0 ? url.slice(0, q) : url
     const method = request.method
     const multipart = (request.headers["content-type"] ?? "").toLowerCase().startsWith("multipart/")
-    const raw = multipart ? "" : yield* readBody(NodeHttpServerRequest.toIncomingMessage(request))
+    const raw = multipart ? "" : yield* conn.body
     const parsed = raw === "" ? Either.left("the body is empty") : parseJson(raw)
     const started = Date.now()
     const record: RecordedRequest = {
@@ -689,8 +659,8 @@ export const app = (state: GatewayState) =>
     }
     const flow: Flow = { record, requestId, method, path, started, eventsSent: 0, serverClosed: false }
     state.requests.push(record)
-    res.once("close", () => {
-      if (!res.writableEnded && !flow.serverClosed && !state.closing) {
+    conn.onClientGone(() => {
+      if (!flow.serverClosed && !state.closing) {
         state.disconnects.push({
           requestId,
           method,
@@ -709,8 +679,8 @@ export const app = (state: GatewayState) =>
     const fault = resolved.right
     const headers = fault?.headers === undefined ? baseHeaders : { ...baseHeaders, ...fault.headers }
     if (fault?.delayMs !== undefined) yield* Effect.sleep(Math.min(fault.delayMs, state.maxDelayMs))
-    if (fault?.dropAfter === 0) return yield* closeSocket(res, flow, false)
-    if (fault?.stallAfter === 0) return yield* stall(state, res, flow)
+    if (fault?.dropAfter === 0) return yield* closeSocket(conn, flow, false)
+    if (fault?.stallAfter === 0) return yield* stall(state, conn, flow)
     if (state.auth) {
       const key = keyOf(request.headers)
       if (key !== state.apiKey) {
@@ -736,13 +706,13 @@ export const app = (state: GatewayState) =>
       case "Response":
         return payload.response
       case "Json":
-        return jsonResponse(state, res, flow, payload, fault)
+        return jsonResponse(state, conn, flow, payload, fault)
       case "Sse":
-        return sseResponse(state, res, flow, payload, fault)
+        return sseResponse(state, conn, flow, payload, fault)
     }
   }).pipe(
     Effect.catchAllDefect((defect) =>
-      Effect.as(
+      defect === Connection.closed ? Effect.succeed(HttpServerResponse.empty({ status: 500 })) : Effect.as(
         Effect.logError("mock gateway: unexpected failure", defect),
         json(500, errorBody(500, `mock gateway failure: ${String(defect)}`), {})
       )

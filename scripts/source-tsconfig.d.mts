@@ -1,0 +1,3 @@
+export declare const root: string
+export declare const packages: () => Array<string>
+export declare const sourceTsconfig: () => string
