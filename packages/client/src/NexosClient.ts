@@ -30,6 +30,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as ChatEvent from "./ChatEvent.js"
 import * as ChatStream from "./ChatStream.js"
+import * as BatchesApi from "./internal/batches.js"
 import { decodeCompletion } from "./internal/completionDecoder.js"
 import type * as Endpoint from "./internal/endpoint.js"
 import * as FilesApi from "./internal/files.js"
@@ -189,6 +190,15 @@ export interface CompletionWithMeta {
 export interface FilesService extends FilesApi.Service {}
 
 /**
+ * The gateway's Batch API (`/v1/batches`): create, get, and list / cancel (outside the spec: `Unsupported` when
+ * the gateway does not offer them). `Batch.runRemote` drives it end to end.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatchesService extends BatchesApi.Service {}
+
+/**
  * The client service.
  *
  * @since 0.1.0
@@ -254,6 +264,8 @@ export interface Service {
   readonly files: FilesService
   /** `/v1/storage`: documents for later use, e.g. by the `tika_ocr` tool. */
   readonly storage: FilesService
+  /** `/v1/batches`: the gateway's asynchronous Batch API. */
+  readonly batches: BatchesService
 }
 
 /**
@@ -552,7 +564,8 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
       models: { list: listModels },
       embeddings: { create: createEmbeddings },
       files: FilesApi.make({ config, execute }, "/files"),
-      storage: FilesApi.make({ config, execute }, "/storage")
+      storage: FilesApi.make({ config, execute }, "/storage"),
+      batches: BatchesApi.make({ config, execute })
     } satisfies Service
   })
 

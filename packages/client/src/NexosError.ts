@@ -329,6 +329,24 @@ export class DecodeError extends shared(
 ) {}
 
 /**
+ * The gateway does not offer an operation (it answered 404 or 405 to an endpoint outside its spec, such as listing
+ * or cancelling batches). `operation` names it, e.g. `POST /v1/batches/{id}/cancel`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class Unsupported extends shared(
+  Schema.TaggedError<Unsupported>()("Unsupported", {
+    message: Schema.String,
+    operation: Schema.String,
+    status: Schema.Number,
+    requestId: Schema.optional(Schema.String),
+    headers: Schema.optionalWith(Headers, { default: () => ({}) })
+  }),
+  never
+) {}
+
+/**
  * Every error of the client.
  *
  * @since 0.1.0
@@ -352,6 +370,7 @@ export type NexosError =
   | StreamTruncated
   | StreamError
   | DecodeError
+  | Unsupported
 
 /**
  * The schema of every error of the client (the union of the classes), to store or send errors and decode them back
@@ -377,7 +396,8 @@ export const NexosError = Schema.Union(
   Timeout,
   StreamTruncated,
   StreamError,
-  DecodeError
+  DecodeError,
+  Unsupported
 )
 
 /**

@@ -15,6 +15,11 @@ export * as ApiError from "./ApiError.js"
 /**
  * @since 0.1.0
  */
+export * as Batches from "./Batches.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as ChatCompletion from "./ChatCompletion.js"
 
 /**

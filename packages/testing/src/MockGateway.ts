@@ -18,6 +18,7 @@ import * as Clock from "effect/Clock"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
@@ -102,6 +103,10 @@ export interface Options {
   /** The largest file `/v1/files` and `/v1/storage` accept (default 512 MiB). Uploads are written to a temporary
    * directory as they arrive, never held in memory, and removed when the gateway closes. */
   readonly maxUploadBytes?: number
+  /** The Batch API's pace: one lifecycle step (validating, each slice of `requestsPerStep` requests, finalizing)
+   * every `stepMs` (defaults 25 ms and 100). A batch's metadata can ask for an outcome: `mock_outcome: "failed"`
+   * (fails validation), `mock_outcome: "expired"` with `mock_expire_after: "<n>"` (expires after n requests). */
+  readonly batches?: { readonly stepMs?: number; readonly requestsPerStep?: number }
 }
 
 /**
@@ -172,6 +177,9 @@ export const resetPath: string = Gateway.resetPath
 export const make = (options: Options = {}): Effect.Effect<Service, HttpServerError.ServeError, Scope.Scope> =>
   Effect.gen(function*() {
     const state = new Gateway.GatewayState(options)
+    const background = yield* FiberSet.make()
+    const runBackground = yield* FiberSet.runtime(background)<never>()
+    state.background = (work) => Effect.sync(() => void runBackground(Effect.withClock(work, Clock.make())))
     let node: Http.Server | undefined
     const server = yield* NodeHttpServer.make(() => {
       node = Http.createServer({ keepAliveTimeout: 5_000 })

@@ -13,6 +13,7 @@ import * as Fault from "../Fault.js"
 import type { Disconnect, Options, RecordedRequest } from "../MockGateway.js"
 import * as Recorder from "../Recorder.js"
 import * as Reply from "../Reply.js"
+import * as Batches from "./batches.js"
 import * as Connection from "./connection.js"
 import * as Files from "./files.js"
 import * as Generate from "./generate.js"
@@ -64,6 +65,9 @@ export class GatewayState {
   readonly disk = new Files.Disk()
   readonly files = new Files.FileStore(this.disk, "file")
   readonly storage = new Files.FileStore(this.disk, "storage")
+  readonly batches = new Batches.BatchStore()
+  /** Runs work in the background for the gateway's lifetime (set when the server starts). */
+  background: (work: Effect.Effect<void>) => Effect.Effect<void> = () => Effect.void
 
   constructor(readonly options: Options) {
     this.requests = new WaitList(options.maxRecorded ?? 10_000)
@@ -110,6 +114,7 @@ export class GatewayState {
     this.seen.clear()
     this.files.clear()
     this.storage.clear()
+    this.batches.clear()
   }
 }
 
@@ -566,6 +571,59 @@ const embeddings = (parsed: Either.Either<unknown, string>, headers: Record<stri
   }
 }
 
+const batchRequest = (state: GatewayState, url: string, body: unknown, requestId: string): Batches.LineResult => {
+  const failure = (status: number, message: string, param: string | null, code?: string | number) => ({
+    status,
+    body: errorBody(status, message, param, code)
+  })
+  if (url === "/v1/embeddings") {
+    const payload = embeddings(Either.right(body), {})
+    if (payload._tag === "Json") return { status: payload.status, body: JSON.parse(payload.body) }
+    return failure(400, "Invalid embeddings request", null)
+  }
+  const validated = ChatCompletionRequest.validate(knownFields(body))
+  if (Either.isLeft(validated)) {
+    const first = validated.left[0]
+    return failure(
+      400,
+      ChatCompletionRequest.formatIssues(validated.left),
+      first === undefined || first.path === "(request)" ? null : first.path,
+      "invalid_value"
+    )
+  }
+  const request = validated.right
+  if (state.options.rejectUnknownModels === true && !state.modelNames.has(request.model)) {
+    return { status: 404, body: { error: { code: 100110, message: "Model not found" } } }
+  }
+  const reply = state.options.respond?.(request, {
+    id: requestId,
+    method: "POST",
+    path: url,
+    url,
+    headers: {},
+    body,
+    receivedAt: Date.now()
+  })
+  if (reply?._tag === "Json") return { status: reply.status ?? 200, body: reply.body }
+  const plan = Generate.plan(request, reply?._tag === "Generate" ? reply : undefined, {
+    id: `chatcmpl-mock-${requestId}`,
+    created: state.created,
+    answer: state.options.answer,
+    cached: false,
+    readFile: (id) => state.storage.readText(id) ?? state.files.readText(id)
+  })
+  return { status: 200, body: JSON.parse(Render.completionJson(plan)) }
+}
+
+const batchesConfig = (state: GatewayState): Batches.BatchesConfig => ({
+  files: state.files,
+  errorBody,
+  run: (url, body, requestId) => batchRequest(state, url, body, requestId),
+  stepMs: state.options.batches?.stepMs ?? 25,
+  requestsPerStep: state.options.batches?.requestsPerStep ?? 100,
+  background: (work) => state.background(work)
+})
+
 const fileRoute = (
   state: GatewayState,
   request: HttpServerRequest.HttpServerRequest,
@@ -612,6 +670,8 @@ const route = (
     if (method === "POST" && path === "/v1/embeddings") return Effect.succeed(embeddings(parsed, headers))
     const files = fileRoute(state, request, path, flow, headers)
     if (files !== undefined) return files
+    const batches = state.batches.route(batchesConfig(state), request, path, parsed, headers)
+    if (batches !== undefined) return batches
     return Effect.succeed(done(json(
       404,
       errorBody(404, `Unknown request URL: ${method} ${path}`, null, "unknown_url"),
