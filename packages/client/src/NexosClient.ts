@@ -35,10 +35,13 @@ import { decodeCompletion } from "./internal/completionDecoder.js"
 import type * as Endpoint from "./internal/endpoint.js"
 import * as FilesApi from "./internal/files.js"
 import * as SpanAttributes from "./internal/spanAttributes.js"
+import * as Structured from "./internal/structured.js"
 import * as Transport from "./internal/transport.js"
 import * as NexosError from "./NexosError.js"
 import * as ResponseMeta from "./ResponseMeta.js"
 import * as RetryPolicy from "./RetryPolicy.js"
+import type * as StrictSchema from "./StrictSchema.js"
+import type * as StructuredOutput from "./StructuredOutput.js"
 
 /**
  * The default base URL.
@@ -247,6 +250,25 @@ export interface Service {
         request: ChatCompletionRequest.ChatCompletionRequest,
         options?: RequestOptions
       ) => Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, NexosError.NexosError>
+      /** A typed answer: asks for `schema`'s JSON (strict `json_schema`, or `json_object` with `mode`) and decodes
+       * the first choice (see `StructuredOutput`). */
+      readonly parse: <A, I>(
+        request: ChatCompletionRequest.ChatCompletionRequest,
+        schema: Schema.Schema<A, I, never> | StrictSchema.StrictSchema<A, I>,
+        options?: StructuredOutput.Options & RequestOptions
+      ) => Effect.Effect<
+        StructuredOutput.Parsed<A>,
+        NexosError.NexosError | StructuredOutput.StructuredError | StrictSchema.UnsupportedSchema
+      >
+      /** `parse` as a stream: `Partial` values as the JSON grows, then the validated `Complete` one. */
+      readonly parseStream: <A, I>(
+        request: ChatCompletionRequest.ChatCompletionRequest,
+        schema: Schema.Schema<A, I, never> | StrictSchema.StrictSchema<A, I>,
+        options?: StructuredOutput.Options & RequestOptions
+      ) => Stream.Stream<
+        StructuredOutput.StreamEvent<A, I>,
+        NexosError.NexosError | StructuredOutput.StructuredError | StrictSchema.UnsupportedSchema
+      >
     }
   }
   readonly models: {
@@ -560,7 +582,17 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
       }).pipe(operationSpan("embeddings", request.model))
 
     return {
-      chat: { completions: { create, createWithMeta, stream, streamChunks, streamWithCompletion } },
+      chat: {
+        completions: {
+          create,
+          createWithMeta,
+          stream,
+          streamChunks,
+          streamWithCompletion,
+          parse: Structured.parse(create),
+          parseStream: Structured.parseStream(streamChunks)
+        }
+      },
       models: { list: listModels },
       embeddings: { create: createEmbeddings },
       files: FilesApi.make({ config, execute }, "/files"),

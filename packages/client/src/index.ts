@@ -30,12 +30,27 @@ export * as NexosError from "./NexosError.js"
 /**
  * @since 0.1.0
  */
+export * as PartialJson from "./PartialJson.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as ResponseMeta from "./ResponseMeta.js"
 
 /**
  * @since 0.1.0
  */
 export * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as StrictSchema from "./StrictSchema.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as StructuredOutput from "./StructuredOutput.js"
 
 /**
  * @since 0.1.0

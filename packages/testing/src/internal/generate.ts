@@ -161,10 +161,30 @@ const serverTools = (request: Request, ctx: PlanContext): string => {
   return out
 }
 
+const instructedSchema = (messages: ReadonlyArray<Message>): unknown => {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]
+    if (m.role !== "system" && m.role !== "developer") continue
+    const text = textOf(m.content)
+    const start = text.indexOf("\n{")
+    if (start < 0) continue
+    try {
+      const schema = JSON.parse(text.slice(start + 1))
+      if (typeof schema === "object" && schema !== null && ("type" in schema || "properties" in schema)) return schema
+    } catch {
+      continue
+    }
+  }
+  return undefined
+}
+
 const structured = (request: Request, answer: string): string | undefined => {
   const format = request.response_format
   if (format?.type === "json_schema") return JSON.stringify(JsonSchema.sample(format.json_schema.schema ?? {}))
-  if (format?.type === "json_object") return JSON.stringify({ answer })
+  if (format?.type === "json_object") {
+    const schema = instructedSchema(request.messages)
+    return JSON.stringify(schema === undefined ? { answer } : JsonSchema.sample(schema))
+  }
   return undefined
 }
 

@@ -87,9 +87,12 @@ const sampleString = (schema: Record<string, unknown>, variant: number): string 
   return fitLength(`mock${suffix}`, schema)
 }
 
+const deep = 8
+
 /**
  * A minimal value that satisfies a JSON Schema: required properties only, the first enum or const, the smallest
  * number in range, formats and simple patterns, nested objects and arrays (one item unless `minItems` says more).
+ * Below depth 8 (recursive schemas) arrays get only their `minItems` and nullable values are null.
  */
 export const sample = (schema: unknown, root: unknown = schema, depth = 0, variant = 0): Json => {
   if (!isRecord(schema) || depth > 24) return null
@@ -104,7 +107,9 @@ export const sample = (schema: unknown, root: unknown = schema, depth = 0, varia
   for (const key of ["anyOf", "oneOf"] as const) {
     const branches = schema[key]
     if (Array.isArray(branches) && branches.length > 0) {
-      const branch = branches.find((b) => !(isRecord(b) && b.type === "null")) ?? branches[0]
+      const isNull = (b: unknown) => isRecord(b) && b.type === "null"
+      const branch = (depth > deep ? branches.find(isNull) : undefined) ??
+        branches.find((b) => !isNull(b)) ?? branches[0]
       const { [key]: _, ...rest } = schema
       return sample(
         Object.keys(rest).length > 0 && isRecord(branch) ? { ...rest, ...branch } : branch,
@@ -131,7 +136,7 @@ export const sample = (schema: unknown, root: unknown = schema, depth = 0, varia
       const min = Math.max(num(schema.minItems) ?? 0, prefix.length)
       const max = num(schema.maxItems) ?? Infinity
       const items = schema.items
-      const count = Math.min(Math.max(min, items !== undefined && items !== false ? 1 : 0), max)
+      const count = Math.min(Math.max(min, items !== undefined && items !== false && depth <= deep ? 1 : 0), max)
       const out: Array<Json> = []
       for (let i = 0; i < count; i++) {
         out.push(i < prefix.length ? sample(prefix[i], root, depth + 1, 0) : sample(items, root, depth + 1, i))
