@@ -6,7 +6,7 @@
  * a snapshot copies only the objects and arrays still open, and returns the previous snapshot unchanged (the same
  * object) when nothing changed; closed subtrees are shared between snapshots. Text before the first `{` or `[`
  * (a code fence, a preamble) is skipped when the text does not start with a JSON value; text after the value is
- * ignored. Invalid JSON stops the parser (`failed`); the last snapshot stays what it was.
+ * ignored. Invalid JSON stops the parser (`failure`); the value stays what was read before the error.
  *
  * @since 0.1.0
  */
@@ -131,6 +131,7 @@ class ParserImpl implements Parser {
 
   private fail(reason: string): void {
     this.failed = reason
+    this.token = undefined
   }
 
   private char(c: number, ch: string): void {

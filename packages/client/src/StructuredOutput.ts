@@ -267,10 +267,14 @@ const decideText = <A, I>(
       Either.left(new OutputMismatch({ ...base, reason: `the answer is not JSON (${message})`, issues: [] })),
     onRight: (json) =>
       Either.mapLeft(StrictSchema.decode(strict, json), (error) => {
-        const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => ({
-          path: pathOf(i.path),
-          message: i.message
-        }))
+        const byPath = new Map<string, Array<string>>()
+        for (const issue of ParseResult.ArrayFormatter.formatErrorSync(error)) {
+          const path = pathOf(issue.path)
+          const messages = byPath.get(path)
+          if (messages === undefined) byPath.set(path, [issue.message])
+          else if (!messages.includes(issue.message)) messages.push(issue.message)
+        }
+        const issues = Array.from(byPath, ([path, messages]) => ({ path, message: messages.join("; ") }))
         const first = issues[0]
         return new OutputMismatch({
           ...base,
@@ -301,7 +305,11 @@ export const decodeCompletion = <A, I>(
   const choice = firstChoice(completion)
   const content = choice?.message.content
   const view: ChoiceView = {
-    text: typeof content === "string" ? content : ChatCompletion.text(completion, choice?.index ?? 0),
+    text: typeof content === "string"
+      ? content
+      : Array.isArray(content)
+      ? ChatCompletion.text(completion, choice?.index ?? 0)
+      : "",
     refusal: choice?.message.refusal ?? undefined,
     finishReason: choice?.finish_reason ?? ""
   }

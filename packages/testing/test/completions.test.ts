@@ -172,6 +172,65 @@ describe("chat completions", () => {
       assert.deepStrictEqual(JSON.parse(ChatCompletion.text(completion)), { name: "mock", age: 18 })
     })))
 
+  it.scopedLive("a recursive json_schema gets a bounded answer: nested arrays end, nullable values turn null deep down", () =>
+    bounded(Effect.gen(function*() {
+      const gateway = yield* MockGateway.make()
+      const schema = {
+        type: "object",
+        properties: {
+          label: { type: "string" },
+          next: { anyOf: [{ $ref: "#" }, { type: "null" }] },
+          children: { type: "array", items: { $ref: "#" } }
+        },
+        required: ["label", "next", "children"],
+        additionalProperties: false
+      }
+      const body = yield* Effect.flatMap(
+        chat(gateway, {
+          model: "m",
+          messages: user("tree"),
+          response_format: { type: "json_schema", json_schema: { name: "tree", schema, strict: true } }
+        }),
+        json
+      )
+      const depth = (node: any): number =>
+        node === null ? 0 : 1 + Math.max(depth(node.next), ...node.children.map(depth), 0)
+      const tree = JSON.parse(body.choices[0].message.content)
+      assert.strictEqual(tree.label, "mock")
+      assert.isAbove(depth(tree), 2)
+      assert.isBelow(depth(tree), 6)
+    })))
+
+  it.scopedLive("json_object answers follow the JSON Schema given in the last system instruction, else { answer }", () =>
+    bounded(Effect.gen(function*() {
+      const gateway = yield* MockGateway.make()
+      const schema = {
+        type: "object",
+        properties: { city: { type: "string" }, rank: { type: "integer", minimum: 1 } },
+        required: ["city", "rank"]
+      }
+      const instructed = yield* Effect.flatMap(
+        chat(gateway, {
+          model: "m",
+          messages: [
+            ...user("Where?"),
+            {
+              role: "system",
+              content: `Please provide a response in the following JSON format:\n${JSON.stringify(schema, null, 2)}`
+            }
+          ],
+          response_format: { type: "json_object" }
+        }),
+        json
+      )
+      assert.deepStrictEqual(JSON.parse(instructed.choices[0].message.content), { city: "mock", rank: 1 })
+      const plain = yield* Effect.flatMap(
+        chat(gateway, { model: "m", messages: user("Where?"), response_format: { type: "json_object" } }),
+        json
+      )
+      assert.deepStrictEqual(Object.keys(JSON.parse(plain.choices[0].message.content)), ["answer"])
+    })))
+
   it.scopedLive("logprobs are returned per content token", () =>
     bounded(Effect.gen(function*() {
       const gateway = yield* MockGateway.make()

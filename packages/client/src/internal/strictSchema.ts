@@ -378,7 +378,7 @@ class Builder {
     }
     const value = this.go(signature.type, `${path}[string]`)
     const entry = new AST.TypeLiteral([
-      new AST.PropertySignature("key", AST.stringKeyword, false, true),
+      new AST.PropertySignature("key", signature.parameter, false, true),
       new AST.PropertySignature("value", value.wire, false, true)
     ], [])
     const wire = new AST.Transformation(
