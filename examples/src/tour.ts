@@ -16,6 +16,7 @@ import * as Conversation from "./conversation.js"
 import * as DependencyInjection from "./dependency-injection.js"
 import * as ErrorHandling from "./error-handling.js"
 import * as Streaming from "./streaming.js"
+import * as StructuredOutput from "./structured-output.js"
 import * as TikaOcr from "./tika-ocr.js"
 import * as ToolCalls from "./tool-calls.js"
 import * as UsageAndCost from "./usage-and-cost.js"
@@ -30,7 +31,8 @@ const sections: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown, 
   ["7. error handling: typed errors, faults and retries", ErrorHandling.program],
   ["8. batch: 20 prompts, 4 at a time, failures kept per item", Batch.program],
   ["9. tika_ocr: upload a document and ask about it", TikaOcr.program],
-  ["10. conversation: turns built in a pipe, a picture, the answer sent back", Conversation.program]
+  ["10. conversation: turns built in a pipe, a picture, the answer sent back", Conversation.program],
+  ["11. structured output: a typed value from an Effect Schema", StructuredOutput.program]
 ]
 
 export const tour = Effect.gen(function*() {

@@ -16,6 +16,7 @@ import * as Conversation from "../src/conversation.js"
 import * as DependencyInjection from "../src/dependency-injection.js"
 import * as ErrorHandling from "../src/error-handling.js"
 import * as Streaming from "../src/streaming.js"
+import * as StructuredOutput from "../src/structured-output.js"
 import * as TikaOcr from "../src/tika-ocr.js"
 import * as ToolCalls from "../src/tool-calls.js"
 import * as Tour from "../src/tour.js"
@@ -225,6 +226,27 @@ describe("examples", () => {
       })
     }))
 
+  it.live("structured-output: a typed value, a Truncated failure, streamed partials, json_object mode", () =>
+    Effect.gen(function*() {
+      const { output, requests, result } = yield* run(StructuredOutput.program)
+      assert.deepStrictEqual(result.city, {
+        name: "mock",
+        country: "mock",
+        population: 1,
+        landmarks: [{ name: "mock", built: 0 }]
+      })
+      assert.match(result.cut, /^Truncated after "\{/)
+      assert.isAbove(result.partials, 5)
+      assert.deepStrictEqual(result.streamed, result.city)
+      assert.deepStrictEqual(result.viaInstruction, result.city)
+      const formats = requests.map((r) => (r.body as { response_format: { type: string } }).response_format.type)
+      assert.deepStrictEqual(formats, ["json_schema", "json_schema", "json_schema", "json_object"])
+      assert.include(
+        output,
+        "population on the wire: {\"anyOf\":[{\"type\":\"integer\",\"exclusiveMinimum\":0},{\"type\":\"null\"}]}"
+      )
+    }))
+
   it.scopedLive("tour: every section, in order, on one gateway", () =>
     Effect.gen(function*() {
       yield* stdoutWrites
@@ -240,7 +262,8 @@ describe("examples", () => {
         "7",
         "8",
         "9",
-        "10"
+        "10",
+        "11"
       ])
       assert.include(output, "embedded mock gateway")
       assert.include(output, "18/20 succeeded, 2 failed")
