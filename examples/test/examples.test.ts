@@ -267,6 +267,6 @@ describe("examples", () => {
       ])
       assert.include(output, "embedded mock gateway")
       assert.include(output, "18/20 succeeded, 2 failed")
-      assert.match(output, /tour finished: 10 sections in \d+ ms/)
+      assert.match(output, /tour finished: 11 sections in \d+ ms/)
     }))
 })
