@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * `pnpm mock`: runs the mock gateway standalone. Flags: `--port <n>` (default 8787, 0 for a free one),
  * `--key <key>`, `--replay <dir>` (serve recordings, `--fallback` to generate when one is missing), `--no-auth`,
