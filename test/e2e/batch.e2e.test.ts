@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Batch from "@nexos-effect/client/Batch"
+import * as NexosClient from "@nexos-effect/client/NexosClient"
 import type * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
 import * as Fault from "@nexos-effect/testing/Fault"
 import * as MockGateway from "@nexos-effect/testing/MockGateway"
@@ -256,4 +257,59 @@ describe("Batch.run against the embedded gateway (real sockets)", () => {
           ? Reply.error(429, { message: "Rate limit exceeded" }, { "retry-after-ms": "100" })
           : undefined
     }))))
+})
+
+describe("Batch.embed against the embedded gateway (real sockets)", () => {
+  const texts = Array.from({ length: 25 }, (_, i) => `text number ${i}`.padEnd(40, "."))
+  const inputs = Stream.fromIterable(texts.map((input, i) => ({ key: `e${i}`, input })))
+
+  it.live("inputs split into requests, reassembled with their keys in input order; a failed request fails only its inputs", () =>
+    Effect.gen(function*() {
+      const gw = yield* gateway
+      yield* gw.queueFaults({ status: 400, path: "/v1/embeddings" })
+      const results = yield* collect(
+        Batch.embed(inputs, { model: "text-embedding-3-small", batchSize: 10, concurrency: 1, ordered: true })
+      )
+      assert.deepStrictEqual(results.map((r) => r.key), texts.map((_, i) => `e${i}`))
+      assert.deepStrictEqual(results.map((r) => r.index), texts.map((_, i) => i))
+      const sent = (yield* gw.requests).map((r) => (r.body as { input: ReadonlyArray<string> }).input)
+      assert.deepStrictEqual(sent.map((input) => input.length), [10, 10, 5])
+      assert.deepStrictEqual(sent.flat(), texts)
+      for (const r of results.slice(0, 10)) {
+        assert.isTrue(r.outcome._tag === "Failed" && r.outcome.error._tag === "BadRequest")
+      }
+      const client = yield* NexosClient.NexosClient
+      for (const i of [10, 17, 24]) {
+        const direct = yield* client.embeddings.create({ model: "text-embedding-3-small", input: texts[i]! })
+        const r = results[i]!
+        assert.isTrue(r.outcome._tag === "Succeeded")
+        assert.deepStrictEqual(r.outcome._tag === "Succeeded" && r.outcome.value.embedding, direct.data[0]!.embedding)
+      }
+    }).pipe(Effect.provide(clientOnMock())))
+
+  it.live("a token budget per request; a resumed embed sends only the inputs not recorded", () =>
+    Effect.gen(function*() {
+      const gw = yield* gateway
+      const store = yield* Batch.makeStoreMemory
+      const first = yield* collect(
+        Batch.embed(inputs.pipe(Stream.take(12)), {
+          model: "text-embedding-3-small",
+          maxTokensPerRequest: 35
+        }).pipe(Stream.provideService(Batch.Store, store))
+      )
+      assert.strictEqual(first.length, 12)
+      const sizes = (yield* gw.requests).map((r) => (r.body as { input: ReadonlyArray<string> }).input.length)
+      assert.deepStrictEqual(sizes, [3, 3, 3, 3])
+      assert.strictEqual(store.recorded.size, 12)
+      const second = yield* collect(
+        Batch.embed(inputs, { model: "text-embedding-3-small", batchSize: 100 }).pipe(
+          Stream.provideService(Batch.Store, store)
+        )
+      )
+      assert.strictEqual(second.length, 25)
+      assert.strictEqual(second.filter((r) => r.outcome._tag === "Skipped").length, 12)
+      const last = (yield* gw.requests).slice(4)
+      assert.strictEqual(last.length, 1)
+      assert.deepStrictEqual((last[0]!.body as { input: ReadonlyArray<string> }).input, texts.slice(12))
+    }).pipe(Effect.provide(clientOnMock())))
 })

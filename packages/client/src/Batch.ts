@@ -24,6 +24,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as BatchEmbed from "./internal/batchEmbed.js"
 import * as Engine from "./internal/batchEngine.js"
 import * as BatchFile from "./internal/batchFile.js"
 import * as BatchProgress from "./internal/batchProgress.js"
@@ -444,6 +445,71 @@ export const run = <R extends Request = ChatCompletionRequest.ChatCompletionRequ
     E | BatchError,
     Req | NexosClient.NexosClient
   >
+
+/**
+ * One input of `embed`: a unique key and the text (or token array) to embed.
+ *
+ * @since 0.1.0
+ * @category embeddings
+ */
+export interface EmbeddingInput {
+  readonly key: string
+  readonly input: string | ReadonlyArray<number>
+}
+
+/**
+ * The embedding of one input (from the response of the request that carried it).
+ *
+ * @since 0.1.0
+ * @category embeddings
+ */
+export interface Embedded {
+  readonly embedding: ReadonlyArray<number> | string
+  readonly model: string
+}
+
+/**
+ * Options of `embed`: the request fields, how inputs are grouped into requests, and those of `run` (which apply to
+ * the requests: concurrency, retries, pacing, budget, progress counts requests).
+ *
+ * @since 0.1.0
+ * @category embeddings
+ */
+export interface EmbedOptions extends Omit<Options, "duplicates"> {
+  readonly model: string
+  readonly dimensions?: number | undefined
+  readonly encodingFormat?: "float" | "base64" | undefined
+  /** Inputs per request at most (default 100). */
+  readonly batchSize?: number | undefined
+  /** Estimated tokens per request at most (`estimateTokens`; default: no limit). An input alone over it is sent
+   * alone. */
+  readonly maxTokensPerRequest?: number | undefined
+  /** A key seen twice fails with `DuplicateKey` (`"fail"`, default) or the repeat is dropped (`"skip"`). */
+  readonly duplicates?: "fail" | "skip" | undefined
+}
+
+/**
+ * Embeds many inputs: they are grouped into requests of `batchSize` inputs (and at most `maxTokensPerRequest`
+ * estimated tokens), the requests run as a batch (`run`'s concurrency, retries, pacing and budget apply to them), and
+ * each response is split back into one `Result` per input, with its key and input position (`index`), matched by the
+ * embeddings' `index` field. A failed request fails only its own inputs. With a `Store`, inputs already recorded are
+ * `Skipped` and each finished input is recorded. With `ordered`, results of sent inputs come in input order; progress
+ * counts requests.
+ *
+ * @since 0.1.0
+ * @category embeddings
+ */
+export const embed = <E = never, R = never>(
+  inputs: Stream.Stream<EmbeddingInput, E, R>,
+  options: EmbedOptions
+): Stream.Stream<Result<Embedded>, E | BatchError, R | NexosClient.NexosClient> =>
+  Stream.unwrap(
+    Effect.map(Effect.serviceOption(Store), (store) =>
+      BatchEmbed.embed(inputs, options, {
+        store,
+        duplicate: (key, index) => new DuplicateKey({ key, index })
+      }))
+  )
 
 /**
  * A rough token count of a request, used for `tokensPerMinute` before the usage is known: about 4 characters per

@@ -285,3 +285,36 @@ describe("Batch progress rendering", () => {
       assert.match(plain[0]!, /^in\.jsonl .*100% 4\/4 .*\n$/)
     }))
 })
+
+describe("Batch.embed reassembly", () => {
+  it.effect("embeddings are matched to inputs by their index field, whatever their order in the response", () =>
+    Effect.gen(function*() {
+      const client = HttpClient.make((request) =>
+        Effect.sync(() => {
+          const text = request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : "{}"
+          const input = (JSON.parse(text) as { input: ReadonlyArray<string> }).input
+          const data = input.map((s, index) => ({ object: "embedding", index, embedding: [s.length, index] })).reverse()
+          return HttpClientResponse.fromWeb(
+            request,
+            new Response(
+              JSON.stringify({ object: "list", data, model: "emb", usage: { prompt_tokens: 1, total_tokens: 1 } })
+            )
+          )
+        })
+      )
+      const layer = NexosClient.layer({ apiKey: Redacted.make("k"), baseUrl: "http://fake.test/v1" }).pipe(
+        Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+      )
+      const inputs = ["a", "bb", "ccc", "dddd", "eeeee"].map((input, i) => ({ key: `x${i}`, input }))
+      const results = yield* Batch.embed(Stream.fromIterable(inputs), { model: "emb", batchSize: 3, ordered: true })
+        .pipe(
+          Stream.runCollect,
+          Effect.map(Chunk.toReadonlyArray),
+          Effect.provide(layer)
+        )
+      assert.deepStrictEqual(
+        results.map((r) => [r.key, r.outcome._tag === "Succeeded" ? r.outcome.value.embedding : undefined]),
+        [["x0", [1, 0]], ["x1", [2, 1]], ["x2", [3, 2]], ["x3", [4, 0]], ["x4", [5, 1]]]
+      )
+    }))
+})

@@ -23,6 +23,8 @@ export interface Entry {
   readonly request: Batch.Request | undefined
   readonly options: NexosClient.RequestOptions | undefined
   readonly rejected?: NexosError.NexosError | undefined
+  /** A result known before running (a key its store already has): passed through as it is. */
+  readonly ready?: Batch.Result<unknown> | undefined
 }
 
 export interface Hooks {
@@ -494,24 +496,32 @@ export const run = (
     })
 
     const admit = (chunk: Chunk.Chunk<Entry>): Effect.Effect<Chunk.Chunk<Job>, Batch.BatchError> => {
-      const fresh: Array<Entry> = []
+      const jobs: Array<Job> = []
+      const keys: Array<string> = []
       for (const entry of chunk) {
+        if (entry.ready !== undefined) {
+          jobs.push(entry.ready)
+          state.entered++
+          continue
+        }
         if (state.seen.has(entry.key)) {
           if (duplicates === "fail") return Effect.fail(hooks.duplicate(entry.key, entry.index))
           continue
         }
         state.seen.add(entry.key)
         state.entered++
-        fresh.push(entry)
+        jobs.push(entry)
+        keys.push(entry.key)
       }
-      if (Option.isNone(store) || fresh.length === 0) return Effect.succeed(Chunk.unsafeFromArray(fresh))
-      return Effect.map(store.value.lookup(fresh.map((e) => e.key)), (recorded) => {
-        if (recorded.size === 0) return Chunk.unsafeFromArray<Job>(fresh)
-        return Chunk.unsafeFromArray(fresh.map((entry): Job => {
-          const found = recorded.get(entry.key)
-          if (found === undefined) return entry
-          if (found.status === "failed" && found.retryable && options.retryFailed === true) return entry
-          return { key: entry.key, index: entry.index, outcome: { _tag: "Skipped", recorded: found }, attempts: 0 }
+      if (Option.isNone(store) || keys.length === 0) return Effect.succeed(Chunk.unsafeFromArray(jobs))
+      return Effect.map(store.value.lookup(keys), (recorded) => {
+        if (recorded.size === 0) return Chunk.unsafeFromArray(jobs)
+        return Chunk.unsafeFromArray(jobs.map((job): Job => {
+          if (isResult(job)) return job
+          const found = recorded.get(job.key)
+          if (found === undefined) return job
+          if (found.status === "failed" && found.retryable && options.retryFailed === true) return job
+          return { key: job.key, index: job.index, outcome: { _tag: "Skipped", recorded: found }, attempts: 0 }
         }))
       })
     }
