@@ -182,6 +182,22 @@ export const targets = (series: ReadonlyArray<Series>): Array<Target> => {
     0.8
   )
 
+  atLeast(
+    "10k Batch.run at concurrency 64 vs 10k create() with Effect.forEach at 64",
+    ratio(m("plain-c64:nexos-batch", "rps"), m("plain-c64:nexos-create", "rps")),
+    0.9
+  )
+  const b10 = m("batchmem10k:nexos-batch", "growthMB")
+  const b100 = m("batchmem100k:nexos-batch", "growthMB")
+  const br = b10 === undefined || b100 === undefined ? undefined : b100 / Math.max(b10, 8)
+  atMost(
+    "memory: Batch.run RSS growth, 100k vs 10k requests (floor 8 MB)",
+    br,
+    1.1,
+    br === undefined ? "" : `${mb(b100!)} MB vs ${mb(b10!)} MB`,
+    "<= 1.10× (+10%)"
+  )
+
   for (const v of ["nexos-decodeSse", "nexos-events", "nexos-accumulate", "nexos-client-stream"]) {
     const t20 = m(`stream20k:${v}`, "meanMs")
     const t1 = m(`stream1k:${v}`, "meanMs")

@@ -4,7 +4,7 @@
  * takes medians, prints tables of ratios to the raw floor and to openai-node with the targets' pass/fail, and
  * writes everything to `bench/results/latest.json`.
  *
- *   node bench/dist/run.js [--quick] [--only stream,perevent,pieces,tools,plain,c64,mem] [--runs N]
+ *   node bench/dist/run.js [--quick] [--only stream,perevent,pieces,tools,plain,c64,mem,batchmem] [--runs N]
  *                          [--out FILE] [--compare BEFORE.json]
  *   node bench/dist/run.js --compare BEFORE.json --against AFTER.json     (no run: compares two saved runs)
  *
@@ -22,7 +22,7 @@ import * as Report from "./report.js"
 const here = Path.dirname(Url.fileURLToPath(import.meta.url))
 const benchDir = Path.resolve(here, "..")
 const QUICK = hasFlag("quick")
-const GROUPS = ["stream", "perevent", "pieces", "tools", "plain", "c64", "mem"] as const
+const GROUPS = ["stream", "perevent", "pieces", "tools", "plain", "c64", "mem", "batchmem"] as const
 const ONLY = new Set(stringFlag("only", GROUPS.join(",")).split(",").map((s) => s.trim()))
 for (const g of ONLY) if (!(GROUPS as ReadonlyArray<string>).includes(g)) throw new Error(`unknown group ${g}`)
 const RUNS = numberFlag("runs", QUICK ? 2 : 5)
@@ -234,7 +234,7 @@ const plans = (): Array<Array<Plan>> => {
     }
   }
   if (ONLY.has("c64")) {
-    groups.push(["raw-undici", "effect-http", "nexos-create"].map((variant) => ({
+    groups.push(["raw-undici", "effect-http", "nexos-create", "nexos-batch"].map((variant) => ({
       id: `plain-c64:${variant}`,
       group: "plain-c64",
       variant,
@@ -252,6 +252,26 @@ const plans = (): Array<Array<Plan>> => {
       ],
       runs: QUICK ? 1 : 3,
       budgetS: 40
+    })))
+  }
+  if (ONLY.has("batchmem")) {
+    groups.push([10000, 100000].map((requests) => ({
+      id: `batchmem${requests / 1000}k:nexos-batch`,
+      group: "batchmem",
+      variant: "nexos-batch",
+      args: [
+        "--variant",
+        "nexos-batch",
+        "--scenario",
+        "batchmem",
+        "--requests",
+        String(requests),
+        "--concurrency",
+        "64"
+      ],
+      runs: MEM_RUNS,
+      timeMem: true,
+      budgetS: 90
     })))
   }
   if (ONLY.has("mem")) {

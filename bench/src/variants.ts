@@ -4,6 +4,7 @@
  *   node bench/dist/variants.js --variant NAME --scenario stream|plain|mem|pieces --port P
  *     stream: [--chunks 20000] [--mode burst|per-event] [--warmup 3] [--iters 10]
  *     plain:  [--requests 2000] [--warm-requests 200] [--concurrency 1]
+ *     batchmem: [--requests 10000] [--concurrency 64]   Batch.run on an in-process transport; RSS around it
  *     mem:    [--chunks 20000]              one tiny stream, then one stream of --chunks; RSS around it
  *     pieces: [--piece-kib 64] [--chunks 20000] [--warmup 3] [--iters 10]
  *             decodeSse (variant nexos-decodeSse) or eventsource-parser + JSON.parse (variant esparser) over the
@@ -412,6 +413,35 @@ const plainVariants: Record<string, () => Promise<PlainRun>> = {
     const once = Effect.flatMap(client.execute(request), (r) => Effect.map(r.text, (text) => JSON.parse(text)))
     return effectPool(Effect, runtime, once)
   },
+  /** `Batch.run` over a stream of keyed requests at the same concurrency bound; every result checked. */
+  "nexos-batch": async () => {
+    const { Effect, Stream, runtime } = await loadNexosClient()
+    const Batch = await import("@nexos-effect/client/Batch")
+    let round = 0
+    return (total, concurrency, stop) => {
+      const prefix = `r${round++}-`
+      let done = 0
+      const items = Stream.range(0, total - 1).pipe(
+        Stream.takeWhile(() => !stop()),
+        Stream.map((i) => ({ key: `${prefix}${i}`, request: chatRequest }))
+      )
+      return runtime.runPromise(
+        Stream.runForEach(Batch.run(items, { concurrency, retry: { maxRetries: 0 } }), (result) =>
+          Effect.sync(() => {
+            if (result.outcome._tag !== "Succeeded") throw new Error(`batch result ${result.outcome._tag}`)
+            checkCompletion(result.outcome.value)
+            done++
+          }))
+      ).then(() => done)
+    }
+  },
+  /** One `create(request)` call per request (each call validates its request), `Effect.forEach` at the bound: the
+   * baseline of `nexos-batch`. */
+  "nexos-create-calls": async () => {
+    const { Effect, runtime, service } = await loadNexosClient()
+    const once = Effect.suspend(() => service.chat.completions.create(chatRequest))
+    return effectPool(Effect, runtime, once)
+  },
   /** The client's `create`, looped with `Effect.forEach` and a concurrency bound. */
   "nexos-create": async () => {
     const { Effect, runtime, service } = await loadNexosClient()
@@ -473,10 +503,19 @@ const scenarioPlain = async () => {
   const warm = Math.min(WARM_REQUESTS, REQUESTS)
   if ((await run(warm, CONCURRENCY, overBudget)) !== warm) throw new Error("budget exhausted during warm-up")
   const t = now()
+  const cpu = process.cpuUsage()
   const done = await run(REQUESTS, CONCURRENCY, overBudget)
   const ms = now() - t
+  const used = process.cpuUsage(cpu)
   if (done === 0) throw new Error("budget exhausted before any measured request")
-  return { requests: done, concurrency: CONCURRENCY, ms, rps: done / (ms / 1000), maxRssMB: maxRssMB() }
+  return {
+    requests: done,
+    concurrency: CONCURRENCY,
+    ms,
+    rps: done / (ms / 1000),
+    cpuUsPerRequest: (used.user + used.system) / done,
+    maxRssMB: maxRssMB()
+  }
 }
 
 const scenarioMem = async () => {
@@ -666,7 +705,62 @@ const scenarioTools = async () => {
   }
 }
 
+/**
+ * `Batch.run` over `--requests` items at `--concurrency` through the full client on an in-process transport that
+ * answers at once (no sockets: what is measured is the batch and the client, not the server), results consumed and
+ * dropped. RSS around it, after a 1 000-item warm-up.
+ */
+const scenarioBatchMem = async () => {
+  if (VARIANT !== "nexos-batch") throw new Error("the batchmem scenario runs nexos-batch only")
+  const [Effect, Stream, Layer, Redacted, HttpClient, HttpClientResponse, NexosClient, Batch] = await Promise.all([
+    import("effect/Effect"),
+    import("effect/Stream"),
+    import("effect/Layer"),
+    import("effect/Redacted"),
+    import("@effect/platform/HttpClient"),
+    import("@effect/platform/HttpClientResponse"),
+    import("@nexos-effect/client/NexosClient"),
+    import("@nexos-effect/client/Batch")
+  ])
+  const body = JSON.stringify({
+    id: "chatcmpl-1",
+    object: "chat.completion",
+    created: 1,
+    model: "m",
+    choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 }
+  })
+  const transport = HttpClient.make((request) =>
+    Effect.sync(() => HttpClientResponse.fromWeb(request, new Response(body, { status: 200 })))
+  )
+  const layer = NexosClient.layer({ apiKey: Redacted.make("k"), baseUrl: `${ORIGIN}/v1` }).pipe(
+    Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
+  )
+  const runBatch = (prefix: string, total: number) => {
+    let done = 0
+    const items = Stream.range(0, total - 1).pipe(
+      Stream.takeWhile(() => !overBudget()),
+      Stream.map((i) => ({ key: `${prefix}${i}`, request: chatRequest }))
+    )
+    return Effect.runPromise(
+      Stream.runForEach(Batch.run(items, { concurrency: CONCURRENCY }), (result) =>
+        Effect.sync(() => {
+          if (result.outcome._tag === "Succeeded") done++
+        })).pipe(Effect.provide(layer))
+    ).then(() => done)
+  }
+  await runBatch("warm-", 1000)
+  const before = { rssMB: rssMB(), maxRssMB: maxRssMB(), heapMB: process.memoryUsage().heapUsed / 1048576 }
+  const t = now()
+  const done = await runBatch("k", REQUESTS)
+  const ms = now() - t
+  if (done !== REQUESTS) throw new Error(`${done} of ${REQUESTS} requests done within the budget`)
+  const after = { rssMB: rssMB(), maxRssMB: maxRssMB(), heapMB: process.memoryUsage().heapUsed / 1048576 }
+  return { requests: done, ms, rps: done / (ms / 1000), before, after, growthMB: after.maxRssMB - before.maxRssMB }
+}
+
 const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
+  batchmem: scenarioBatchMem,
   stream: scenarioStream,
   plain: scenarioPlain,
   mem: scenarioMem,

@@ -4,7 +4,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -302,6 +301,53 @@ class Inbox<A> {
   }
 }
 
+/**
+ * The results on their way to the consumer: many producers (workers, the feeder), one consumer that takes everything
+ * there is at once. Producers wait while it is full (backpressure); once the consumer is gone (`shutdown`) offers are
+ * dropped, so a producer in an uninterruptible region never waits forever.
+ */
+class Outbox<A> {
+  private items: Array<A> = []
+  private readonly consumer = new Signal()
+  private readonly producers = new Set<Signal>()
+  private closed = false
+
+  constructor(readonly capacity: number) {}
+
+  offer(item: A, force = false): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.closed) return Effect.void
+      if (force || this.items.length < this.capacity) {
+        this.items.push(item)
+        this.consumer.notify()
+        return Effect.void
+      }
+      const signal = new Signal()
+      this.producers.add(signal)
+      return Effect.zipRight(
+        Effect.ensuring(signal.wait, Effect.sync(() => this.producers.delete(signal))),
+        this.offer(item, force)
+      )
+    })
+  }
+
+  readonly takeAll: Effect.Effect<Array<A>> = Effect.suspend(() => {
+    if (this.items.length === 0) return Effect.zipRight(this.consumer.wait, this.takeAll)
+    const out = this.items
+    this.items = []
+    for (const signal of this.producers) signal.notify()
+    this.producers.clear()
+    return Effect.succeed(out)
+  })
+
+  shutdown(): void {
+    this.closed = true
+    this.items = []
+    for (const signal of this.producers) signal.notify()
+    this.producers.clear()
+  }
+}
+
 type Job = Entry | AnyResult
 
 interface Tally {
@@ -350,7 +396,7 @@ export const run = (
     const duplicates = options.duplicates ?? "fail"
     const store = hooks.store
     const inbox = new Inbox<{ readonly seq: number; readonly job: Job }>(concurrency)
-    const outbox = yield* Queue.bounded<Out>(Math.max(64, concurrency * 2))
+    const outbox = new Outbox<Out>(Math.max(64, concurrency * 2))
     const gate = new Signal()
     let emitted = 0
     let feederDone = false
@@ -367,13 +413,15 @@ export const run = (
       Effect.suspend(() => {
         const at = now()
         state.count(result, at)
-        const offer = Queue.offer(outbox, { seq, result })
+        const offer = outbox.offer({ seq, result })
         const offered = progress === undefined ? offer : Effect.zipRight(publish(at, false), offer)
         if (Option.isSome(store) && (result.outcome._tag === "Succeeded" || result.outcome._tag === "Failed")) {
           return Effect.zipRight(store.value.record([result]), offered)
         }
         return offered
       })
+
+    const firstAttempt = mergeRequestOptions(options.requestOptions, undefined, 1)
 
     const notDone = (job: Job, reason: "interrupted" | "budget", attempts = 0): AnyResult =>
       isResult(job) ? job : {
@@ -385,7 +433,9 @@ export const run = (
 
     const send = (entry: Entry, attempt: number): Effect.Effect<unknown, NexosError.NexosError> => {
       const request = entry.request!
-      const requestOptions = mergeRequestOptions(options.requestOptions, entry.options, attempt)
+      const requestOptions = attempt === 1 && entry.options === undefined
+        ? firstAttempt
+        : mergeRequestOptions(options.requestOptions, entry.options, attempt)
       return isChat(request)
         ? client.chat.completions.create(request, requestOptions)
         : client.embeddings.create(request, requestOptions)
@@ -394,12 +444,11 @@ export const run = (
     const attempts = (entry: Entry, tally: Tally): Effect.Effect<Batch.Outcome<unknown>> => {
       const estimate = countTokens ? estimateTokens(entry.request!) : 0
       const succeeded = (value: unknown) => {
-        const at = now()
         const usage = usageOf(value)
         limiter.release(tally.ticket!, usage?.total_tokens ?? usage?.prompt_tokens)
         tally.ticket = undefined
         const meta = typeof value === "object" && value !== null ? ResponseMeta.get(value) : Option.none()
-        if (Option.isSome(meta)) limiter.observe(at, meta.value.headers)
+        if (Option.isSome(meta)) limiter.observe(now, meta.value.rateLimit)
         limiter.succeeded()
         if (usage !== undefined) {
           state.promptTokens += usage.prompt_tokens ?? 0
@@ -412,7 +461,7 @@ export const run = (
         const at = now()
         limiter.release(tally.ticket!, undefined)
         tally.ticket = undefined
-        limiter.observe(at, headersOf(error))
+        limiter.observe(now, headersOf(error))
         const retryable = error.isRetryable && tally.attempts <= maxRetries
         const final = Effect.succeed<Batch.Outcome<unknown>>({ _tag: "Failed", error })
         if (error._tag === "RateLimited") {
@@ -471,9 +520,7 @@ export const run = (
       })
     }
 
-    const finishIfDone = Effect.suspend(() =>
-      feederDone && alive === 0 ? Effect.asVoid(Queue.offer(outbox, end)) : Effect.void
-    )
+    const finishIfDone = Effect.suspend(() => feederDone && alive === 0 ? outbox.offer(end, true) : Effect.void)
 
     const worker = Effect.suspend(() => {
       const signal = new Signal()
@@ -487,7 +534,7 @@ export const run = (
       )
       const loop: Effect.Effect<void, Batch.StoreError> = Effect.flatMap(step, (more) => more ? loop : Effect.void)
       return loop.pipe(
-        Effect.catchAllCause((cause) => Queue.offer(outbox, { _tag: "Fail", cause })),
+        Effect.catchAllCause((cause) => outbox.offer({ _tag: "Fail", cause }, true)),
         Effect.ensuring(Effect.suspend(() => {
           alive--
           return finishIfDone
@@ -542,7 +589,7 @@ export const run = (
       Effect.zipRight(Effect.sync(() => {
         if (state.total === undefined) state.total = state.entered
       })),
-      Effect.catchAllCause((cause) => Queue.offer(outbox, { _tag: "Fail", cause })),
+      Effect.catchAllCause((cause) => outbox.offer({ _tag: "Fail", cause }, true)),
       Effect.zipRight(Effect.suspend(() => {
         feederDone = true
         inbox.close()
@@ -568,7 +615,7 @@ export const run = (
               discard: true
             })
           ).pipe(
-            Effect.catchAllCause((cause) => Queue.offer(outbox, { _tag: "Fail", cause })),
+            Effect.catchAllCause((cause) => outbox.offer({ _tag: "Fail", cause }, true)),
             Effect.ensuring(Effect.suspend(() => {
               alive--
               return finishIfDone
@@ -577,13 +624,13 @@ export const run = (
         })
       ))
     }
-    yield* Effect.addFinalizer(() => Queue.shutdown(outbox))
+    yield* Effect.addFinalizer(() => Effect.sync(() => outbox.shutdown()))
 
     let ended = false
     const pending = new Map<number, AnyResult>()
     const take: Effect.Effect<Chunk.Chunk<AnyResult>, Option.Option<unknown>> = Effect.suspend(() => {
       if (ended) return Effect.fail(Option.none())
-      return Effect.flatMap(Queue.takeBetween(outbox, 1, 4096), (outs) => {
+      return Effect.flatMap(outbox.takeAll, (outs) => {
         const results: Array<AnyResult> = []
         for (const out of outs) {
           if ("seq" in out) {

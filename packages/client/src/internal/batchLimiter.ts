@@ -65,8 +65,11 @@ export class Limiter {
   private readonly queue: Array<Waiter> = []
   private queueHead = 0
 
+  private readonly unpaced: boolean
+
   constructor(readonly options: LimiterOptions, readonly now: () => number) {
     this.limit = options.maxInFlight
+    this.unpaced = options.requests === undefined && options.tokens === undefined
   }
 
   private prune(now: number): void {
@@ -172,6 +175,10 @@ export class Limiter {
   /** Waits until a request estimated at `tokens` may start; the ticket must be given back with `release`. */
   acquire(tokens: number): Effect.Effect<Ticket> {
     return Effect.suspend(() => {
+      if (this.unpaced && this.pausedUntil === 0 && this.inFlight < this.limit && this.head() === undefined) {
+        this.inFlight++
+        return Effect.succeed<Ticket>({ tokens, inWindow: false })
+      }
       const now = this.now()
       if (this.head() === undefined && this.check(now, tokens) === 0) return Effect.succeed(this.take(now, tokens))
       const waiter: Waiter = { tokens, resume: undefined, pending: false, gone: false }
@@ -211,12 +218,13 @@ export class Limiter {
   }
 
   /** Reads `x-ratelimit-remaining-*` / `x-ratelimit-reset-*`: an exhausted budget pauses everyone until its reset. */
-  observe(now: number, headers: Readonly<Record<string, string>>): void {
+  observe(now: () => number, headers: Readonly<Record<string, string>>): void {
     for (const kind of ["requests", "tokens"]) {
       const remaining = headers[`x-ratelimit-remaining-${kind}`] ?? headers[`x-rate-limit-remaining-${kind}`]
       if (remaining === undefined || Number(remaining) > 0) continue
-      const reset = parseReset(headers[`x-ratelimit-reset-${kind}`] ?? headers[`x-rate-limit-reset-${kind}`], now)
-      if (reset !== undefined && reset > 0) this.pausedUntil = Math.max(this.pausedUntil, now + Math.min(reset, 60_000))
+      const at = now()
+      const reset = parseReset(headers[`x-ratelimit-reset-${kind}`] ?? headers[`x-rate-limit-reset-${kind}`], at)
+      if (reset !== undefined && reset > 0) this.pausedUntil = Math.max(this.pausedUntil, at + Math.min(reset, 60_000))
     }
   }
 }
