@@ -234,7 +234,7 @@ const plans = (): Array<Array<Plan>> => {
     }
   }
   if (ONLY.has("c64")) {
-    groups.push(["raw-undici", "effect-http", "nexos-create", "nexos-batch"].map((variant) => ({
+    groups.push(["raw-undici", "effect-http", "nexos-create", "nexos-create-calls", "nexos-batch"].map((variant) => ({
       id: `plain-c64:${variant}`,
       group: "plain-c64",
       variant,
