@@ -19,6 +19,7 @@ import * as Streaming from "./streaming.js"
 import * as StructuredOutput from "./structured-output.js"
 import * as TikaOcr from "./tika-ocr.js"
 import * as ToolCalls from "./tool-calls.js"
+import * as ToolLoop from "./tool-loop.js"
 import * as UsageAndCost from "./usage-and-cost.js"
 
 const sections: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown, Backend.Services>]> = [
@@ -32,7 +33,8 @@ const sections: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown, 
   ["8. batch: 20 prompts, 4 at a time, failures kept per item", Batch.program],
   ["9. tika_ocr: upload a document and ask about it", TikaOcr.program],
   ["10. conversation: turns built in a pipe, a picture, the answer sent back", Conversation.program],
-  ["11. structured output: a typed value from an Effect Schema", StructuredOutput.program]
+  ["11. structured output: a typed value from an Effect Schema", StructuredOutput.program],
+  ["12. tool loop: @effect/ai tools run by ToolLoop until the model answers", ToolLoop.program]
 ]
 
 export const tour = Effect.gen(function*() {

@@ -19,6 +19,7 @@ import * as Streaming from "../src/streaming.js"
 import * as StructuredOutput from "../src/structured-output.js"
 import * as TikaOcr from "../src/tika-ocr.js"
 import * as ToolCalls from "../src/tool-calls.js"
+import * as ToolLoop from "../src/tool-loop.js"
 import * as Tour from "../src/tour.js"
 import * as UsageAndCost from "../src/usage-and-cost.js"
 
@@ -247,6 +248,36 @@ describe("examples", () => {
       )
     }))
 
+  it.live("tool-loop: both tools run with an injected service, the answer from their results, events by step", () =>
+    Effect.gen(function*() {
+      const { output, requests, result } = yield* run(ToolLoop.program)
+      assert.strictEqual(result.stopReason, "answered")
+      assert.deepStrictEqual(result.steps.map((s) => s.toolResults.map((r) => `${r.name}:${r.status}`)), [
+        ["get_rate:success", "get_date:success"],
+        []
+      ])
+      const [rate, date] = result.steps[0]!.toolResults
+      assert.deepStrictEqual(rate!.result, { from: "mock", to: "mock", rate: 1 })
+      assert.strictEqual(date!.content, "2026-01-01")
+      assert.strictEqual(result.answer, `The tools returned: ${rate!.content}; 2026-01-01.`)
+      assert.strictEqual(
+        result.usage.total_tokens,
+        result.steps.reduce((n, s) => n + s.usage!.total_tokens, 0)
+      )
+      assert.isAbove(result.usage.nexos_credits_cost!, 0)
+      assert.deepStrictEqual(result.tags, [
+        "1:StepStart",
+        "1:ToolResult(get_rate)",
+        "1:ToolResult(get_date)",
+        "1:StepFinish",
+        "2:StepStart",
+        "2:StepFinish",
+        "2:Done"
+      ])
+      assert.strictEqual(requests.length, 4)
+      assert.include(output, "step 1: get_rate(")
+    }))
+
   it.scopedLive("tour: every section, in order, on one gateway", () =>
     Effect.gen(function*() {
       yield* stdoutWrites
@@ -263,10 +294,11 @@ describe("examples", () => {
         "8",
         "9",
         "10",
-        "11"
+        "11",
+        "12"
       ])
       assert.include(output, "embedded mock gateway")
       assert.include(output, "18/20 succeeded, 2 failed")
-      assert.match(output, /tour finished: 11 sections in \d+ ms/)
+      assert.match(output, /tour finished: 12 sections in \d+ ms/)
     }))
 })

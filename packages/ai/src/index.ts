@@ -1,0 +1,13 @@
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * @since 0.1.0
+ */
+export * as NexosTool from "./NexosTool.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ToolLoop from "./ToolLoop.js"
