@@ -14,6 +14,7 @@ import * as Citations from "./citations.js"
 import * as Completion from "./completion.js"
 import * as Conversation from "./conversation.js"
 import * as DependencyInjection from "./dependency-injection.js"
+import * as EffectAi from "./effect-ai.js"
 import * as ErrorHandling from "./error-handling.js"
 import * as Streaming from "./streaming.js"
 import * as StructuredOutput from "./structured-output.js"
@@ -34,7 +35,8 @@ const sections: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown, 
   ["9. tika_ocr: upload a document and ask about it", TikaOcr.program],
   ["10. conversation: turns built in a pipe, a picture, the answer sent back", Conversation.program],
   ["11. structured output: a typed value from an Effect Schema", StructuredOutput.program],
-  ["12. tool loop: @effect/ai tools run by ToolLoop until the model answers", ToolLoop.program]
+  ["12. tool loop: @effect/ai tools run by ToolLoop until the model answers", ToolLoop.program],
+  ["13. @effect/ai: nexos as a LanguageModel (generateText, Chat, streamText, generateObject)", EffectAi.program]
 ]
 
 export const tour = Effect.gen(function*() {

@@ -14,6 +14,7 @@ import * as Citations from "../src/citations.js"
 import * as Completion from "../src/completion.js"
 import * as Conversation from "../src/conversation.js"
 import * as DependencyInjection from "../src/dependency-injection.js"
+import * as EffectAi from "../src/effect-ai.js"
 import * as ErrorHandling from "../src/error-handling.js"
 import * as Streaming from "../src/streaming.js"
 import * as StructuredOutput from "../src/structured-output.js"
@@ -278,6 +279,28 @@ describe("examples", () => {
       assert.include(output, "step 1: get_rate(")
     }))
 
+  it.live("effect-ai: a toolkit through Chat, streamed parts with credits, a typed object, web_search sources", () =>
+    Effect.gen(function*() {
+      const { output, requests, result } = yield* run(EffectAi.program)
+      assert.deepStrictEqual(result.toolCalls, [{ name: "get_weather", params: { city: "mock" } }])
+      assert.deepStrictEqual(result.toolResults, [{ city: "mock", celsius: 21, conditions: "sunny" }])
+      assert.strictEqual(
+        result.answer,
+        "The tools returned: {\"city\":\"mock\",\"celsius\":21,\"conditions\":\"sunny\"}."
+      )
+      assert.strictEqual(result.streamed, "Hello from the nexos mock gateway. You said: Say hello in five words")
+      assert.deepStrictEqual(result.kinds, ["response-metadata", "text-start", "text-delta", "text-end", "finish"])
+      assert.isAbove(result.credits!, 0)
+      assert.deepStrictEqual(result.city, { name: "mock", country: "mock", population: 0 })
+      assert.deepStrictEqual(result.sources, [
+        "https://example.com/search/1?q=What%20does%20the%20nexos.ai%20gateway%20do%3F",
+        "https://example.com/search/2?q=What%20does%20the%20nexos.ai%20gateway%20do%3F"
+      ])
+      assert.strictEqual(requests.length, 5)
+      assert.isTrue(requests.every((r) => (r.body as { temperature?: number }).temperature === 0))
+      assert.include(output, "tool call: get_weather({\"city\":\"mock\"})")
+    }))
+
   it.scopedLive("tour: every section, in order, on one gateway", () =>
     Effect.gen(function*() {
       yield* stdoutWrites
@@ -295,10 +318,11 @@ describe("examples", () => {
         "9",
         "10",
         "11",
-        "12"
+        "12",
+        "13"
       ])
       assert.include(output, "embedded mock gateway")
       assert.include(output, "18/20 succeeded, 2 failed")
-      assert.match(output, /tour finished: 12 sections in \d+ ms/)
+      assert.match(output, /tour finished: 13 sections in \d+ ms/)
     }))
 })

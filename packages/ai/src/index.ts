@@ -5,6 +5,11 @@
 /**
  * @since 0.1.0
  */
+export * as NexosLanguageModel from "./NexosLanguageModel.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as NexosTool from "./NexosTool.js"
 
 /**
