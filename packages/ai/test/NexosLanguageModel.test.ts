@@ -163,6 +163,30 @@ describe("NexosLanguageModel against the mock gateway", () => {
       })]
     }))))
 
+  it.scopedLive("a refusal is an empty text part with the refusal in its metadata; a length finish maps to length", () =>
+    Effect.gen(function*() {
+      const refused = yield* LanguageModel.generateText({ prompt: "Something bad" })
+      const refusal = refused.content.find((p) => p.type === "text")
+      assert.strictEqual(refusal?.type === "text" ? refusal.text : undefined, "")
+      assert.strictEqual(
+        refusal?.type === "text" ? refusal.metadata.nexos?.refusal : undefined,
+        "I can't help with that."
+      )
+      const streamed = Chunk.toReadonlyArray(yield* Stream.runCollect(LanguageModel.streamText({ prompt: "Again" })))
+      const end = streamed.find((p) => p.type === "text-end")
+      assert.strictEqual(end?.type === "text-end" ? end.metadata.nexos?.refusal : undefined, "I can't help with that.")
+      const cut = yield* LanguageModel.generateText({ prompt: "Long story" }).pipe(
+        NexosLanguageModel.withConfigOverride({ max_completion_tokens: 3 })
+      )
+      assert.strictEqual(cut.finishReason, "length")
+      assert.strictEqual(cut.usage.outputTokens, 3)
+    }).pipe(Effect.provide(on({
+      script: [
+        Reply.completion({ refusal: "I can't help with that." }),
+        Reply.completion({ refusal: "I can't help with that." })
+      ]
+    }))))
+
   it.scopedLive("web_search citations become source parts, in generateText and streamText", () =>
     Effect.gen(function*() {
       const search = Toolkit.make(NexosTool.WebSearch({ search_context_size: "low" }))
