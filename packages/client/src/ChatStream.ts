@@ -12,7 +12,6 @@ import type * as Annotation from "@nexos-effect/schema/Annotation"
 import type * as ChatCompletion from "@nexos-effect/schema/ChatCompletion"
 import type * as ChatCompletionChunk from "@nexos-effect/schema/ChatCompletionChunk"
 import type * as Usage from "@nexos-effect/schema/Usage"
-import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -22,7 +21,7 @@ import * as Predicate from "effect/Predicate"
 import * as Stream from "effect/Stream"
 import type * as ChatEvent from "./ChatEvent.js"
 import { EventState } from "./internal/eventState.js"
-import { SseChunkReader } from "./internal/sse.js"
+import * as SseStream from "./internal/sseStream.js"
 import * as Think from "./internal/think.js"
 import * as Watchdog from "./internal/watchdog.js"
 import * as NexosError from "./NexosError.js"
@@ -96,105 +95,12 @@ export interface DecodeSseOptions {
  * @since 0.1.0
  * @category constants
  */
-export const defaultMaxEventBytes = 8 * 1024 * 1024
-
-const maxChunksPerWrite = 1024
-
-const millisOf = (input: Duration.DurationInput | undefined): number =>
-  input === undefined ? Infinity : Duration.toMillis(Duration.decode(input))
-
-const decodeBytes = <E, R>(
-  bytes: Stream.Stream<Uint8Array, E, R>,
-  options: DecodeSseOptions | undefined,
-  now: () => number
-): Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E | SseError, R> =>
-  Stream.suspend(() => {
-    const reader = new SseChunkReader({
-      maxEventBytes: options?.maxEventBytes ?? defaultMaxEventBytes,
-      requireDone: options?.requireDone ?? true,
-      requestId: options?.requestId,
-      secrets: options?.secrets,
-      headers: options?.headers,
-      now
-    })
-    const finish = (
-      out: Array<ChatCompletionChunk.ChatCompletionChunk>
-    ): Channel.Channel<Chunk.Chunk<ChatCompletionChunk.ChatCompletionChunk>, unknown, SseError> => {
-      const emit = out.length === 0 ? Channel.void : Channel.write(Chunk.unsafeFromArray(out))
-      const failure = reader.failure
-      return failure === undefined ? emit : Channel.zipRight(emit, Channel.fail(failure))
-    }
-    type Loop = Channel.Channel<
-      Chunk.Chunk<ChatCompletionChunk.ChatCompletionChunk>,
-      Chunk.Chunk<Uint8Array>,
-      SseError | E,
-      E,
-      unknown,
-      unknown
-    >
-    const step = (pieces: ReadonlyArray<Uint8Array>, from: number): Loop => {
-      const out: Array<ChatCompletionChunk.ChatCompletionChunk> = []
-      let i = from
-      while (i < pieces.length && out.length < maxChunksPerWrite) {
-        reader.feed(pieces[i++], out)
-        if (reader.done || reader.failure !== undefined) return finish(out)
-      }
-      const next = i < pieces.length ? Channel.suspend(() => step(pieces, i)) : loop
-      return out.length === 0 ? next : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), next)
-    }
-    const loop: Loop = Channel.readWithCause({
-      onInput: (input: Chunk.Chunk<Uint8Array>) => step(Chunk.toReadonlyArray(input), 0),
-      onFailure: Channel.failCause,
-      onDone: () => {
-        const out: Array<ChatCompletionChunk.ChatCompletionChunk> = []
-        reader.end(out)
-        return finish(out)
-      }
-    })
-    return Stream.pipeThroughChannelOrFail(bytes, loop)
-  })
+export const defaultMaxEventBytes: number = SseStream.defaultMaxEventBytes
 
 const decodeSseImpl = <E, R>(
   bytes: Stream.Stream<Uint8Array, E, R>,
   options?: DecodeSseOptions
-): Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E | SseError, R> =>
-  Stream.unwrap(Effect.map(Effect.clock, (clock) => {
-    const now = () => clock.unsafeCurrentTimeMillis()
-    const firstMs = millisOf(options?.firstChunkTimeout)
-    const idleMs = millisOf(options?.idleTimeout)
-    if (!Number.isFinite(firstMs) && !Number.isFinite(idleMs)) return decodeBytes(bytes, options, now)
-    let received = 0
-    const requestId = options?.requestId === undefined ? {} : { requestId: options.requestId }
-    return Watchdog.watch(
-      (touch) =>
-        decodeBytes(
-          Stream.mapChunks(bytes, (pieces) => {
-            for (const piece of pieces) received += piece.length
-            touch()
-            return pieces
-          }),
-          options,
-          now
-        ),
-      {
-        firstMs,
-        idleMs,
-        onTimeout: (phase, timeoutMs) =>
-          new NexosError.Timeout({
-            message: phase === "first-chunk"
-              ? `no data event within ${timeoutMs} ms of the start of the stream (${
-                received === 0 ? "no bytes" : `${received} bytes of comments or keep-alives only`
-              })`
-              : `no bytes for ${timeoutMs} ms in the middle of the stream`,
-            phase,
-            timeoutMs,
-            afterFirstByte: true,
-            bodyBytes: received,
-            ...requestId
-          })
-      }
-    )
-  }))
+): Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E | SseError, R> => SseStream.decode(bytes, options)
 
 /**
  * Decodes the bytes of a chat-completions SSE response into chunks, with a linear parser: `:` comments are
@@ -526,7 +432,7 @@ const timeoutsImpl = <A, E, R>(
   options?: TimeoutOptions
 ): Stream.Stream<A, E | NexosError.Timeout, R> => {
   const requestId = options?.requestId === undefined ? {} : { requestId: options.requestId }
-  return Watchdog.watch(() => self, {
+  return Watchdog.watch(self, {
     firstMs: Duration.toMillis(Duration.decode(options?.firstChunk ?? defaultTimeout)),
     idleMs: Duration.toMillis(Duration.decode(options?.idle ?? defaultTimeout)),
     onTimeout: (phase, timeoutMs) =>

@@ -35,6 +35,7 @@ import { decodeCompletion } from "./internal/completionDecoder.js"
 import type * as Endpoint from "./internal/endpoint.js"
 import * as FilesApi from "./internal/files.js"
 import * as SpanAttributes from "./internal/spanAttributes.js"
+import * as SseStream from "./internal/sseStream.js"
 import * as Structured from "./internal/structured.js"
 import * as Transport from "./internal/transport.js"
 import * as NexosError from "./NexosError.js"
@@ -517,19 +518,18 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
                       const requestId = meta.requestId
                       const tagged = requestId === undefined ? {} : { requestId }
                       progress.bodyBytes = 0
-                      const decoded = whole !== undefined ? Stream.fromIterable(whole) : response.stream.pipe(
-                        Stream.mapError((error) => Transport.bodyError(config, error)),
-                        Stream.mapChunks((pieces) => {
-                          for (const piece of pieces) progress.bodyBytes! += piece.length
-                          return pieces
-                        }),
-                        ChatStream.decodeSse({
+                      const decoded = whole !== undefined ? Stream.fromIterable(whole) : SseStream.decode(
+                        Stream.mapError(response.stream, (error) => Transport.bodyError(config, error)),
+                        {
                           ...tagged,
                           headers: meta.headers,
                           secrets: Transport.secretsOf(config),
                           firstChunkTimeout: overrides.firstChunkTimeout ?? config.firstChunkTimeout,
                           idleTimeout: overrides.idleTimeout ?? config.idleTimeout
-                        })
+                        },
+                        (size) => {
+                          progress.bodyBytes! += size
+                        }
                       )
                       const chunks = decoded.pipe(
                         attachToFirst(meta),

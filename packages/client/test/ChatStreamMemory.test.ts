@@ -50,9 +50,12 @@ const run = (chunks: number, withTimeouts = false) =>
     let peak = before
     let text = 0
     let n = 0
-    const bytes = withTimeouts ? ChatStream.timeouts(Stream.rechunk(sse(chunks), 1)) : sse(chunks)
-    yield* bytes.pipe(
-      ChatStream.decodeSse(),
+    const chunkStream = withTimeouts
+      ? Stream.rechunk(sse(chunks), 1).pipe(
+        ChatStream.decodeSse({ firstChunkTimeout: "60 seconds", idleTimeout: "60 seconds" })
+      )
+      : sse(chunks).pipe(ChatStream.decodeSse())
+    yield* chunkStream.pipe(
       ChatStream.events(),
       Stream.runForEach((e) =>
         Effect.sync(() => {
@@ -81,7 +84,7 @@ describe("memory", () => {
   )
 
   it.effect(
-    "the same with timeouts on the bytes, one read per Chunk (as the client composes it)",
+    "the same with first-chunk and idle timeouts in decodeSse, one read per Chunk (as the client composes it)",
     () =>
       Effect.gen(function*() {
         const small = yield* run(20_000, true)

@@ -1,10 +1,10 @@
 /**
  * First-chunk and idle timeouts with one watchdog fiber per stream. The input runs in a fiber of its own, at most
- * 16 chunks ahead of the consumer; what counts is stated by the caller: the first-chunk phase ends at the first
- * element the input produces, and the idle phase measures silence since the later of the last element and the
- * last `touch` (a caller that reads bytes and decodes them touches on every read, so bytes that produce no element,
- * such as SSE keep-alive comments, keep a started stream alive but never end the first-chunk phase). Time counts
- * only while the input fiber waits for its source: a slow consumer never causes a timeout.
+ * 16 chunks ahead of the consumer. The first-chunk phase ends when the caller says the first data has arrived
+ * (`isStarted`, called in the reading fiber with every chunk read; by default the first element is the first data),
+ * so a reader of SSE bytes can end it at the first data event while keep-alive comments, which are elements too, do
+ * not. The idle phase, after that, measures silence since the last element. Time counts only while the input fiber
+ * waits for its source: a slow consumer never causes a timeout.
  *
  * @since 0.1.0
  */
@@ -18,11 +18,13 @@ import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 
 /** @internal */
-export interface WatchOptions<E2> {
-  /** Milliseconds from the start to the first element (`Infinity` disables). */
+export interface WatchOptions<A, E2> {
+  /** Milliseconds from the start to the first data (`Infinity` disables). */
   readonly firstMs: number
-  /** Milliseconds of silence allowed after the first element (`Infinity` disables). */
+  /** Milliseconds of silence allowed after the first data (`Infinity` disables). */
   readonly idleMs: number
+  /** Called with every chunk read: whether the first data has arrived by then (default: any element is data). */
+  readonly isStarted?: (chunk: Chunk.Chunk<A>) => boolean
   /** The error for a timeout. */
   readonly onTimeout: (phase: "first-chunk" | "idle", limitMs: number) => E2
 }
@@ -30,17 +32,17 @@ export interface WatchOptions<E2> {
 const readAhead = 16
 
 /**
- * Runs `make(touch)` under first-chunk and idle timeouts. On a timeout the input is interrupted (which cancels the
- * socket under it) and the stream fails with `onTimeout`, after the elements that did arrive.
+ * Runs `self` under first-chunk and idle timeouts. On a timeout the input is interrupted (which cancels the socket
+ * under it) and the stream fails with `onTimeout`, after the elements that did arrive.
  *
  * @internal
  */
 export const watch = <A, E, R, E2>(
-  make: (touch: () => void) => Stream.Stream<A, E, R>,
-  options: WatchOptions<E2>
+  self: Stream.Stream<A, E, R>,
+  options: WatchOptions<A, E2>
 ): Stream.Stream<A, E | E2, R> => {
-  const { firstMs, idleMs } = options
-  if (!Number.isFinite(firstMs) && !Number.isFinite(idleMs)) return Stream.suspend(() => make(() => {}))
+  const { firstMs, idleMs, isStarted } = options
+  if (!Number.isFinite(firstMs) && !Number.isFinite(idleMs)) return self
   const pollMs = Math.min(Number.isFinite(firstMs) ? firstMs : idleMs, Number.isFinite(idleMs) ? idleMs : firstMs)
   type Signal = Exit.Exit<Chunk.Chunk<A>, Option.Option<E | E2>>
   return Stream.unwrapScoped(Effect.gen(function*() {
@@ -49,16 +51,13 @@ export const watch = <A, E, R, E2>(
     const startedAt = clock.unsafeCurrentTimeMillis()
     let started = false
     let waitingSince = startedAt
-    let touchedAt = -1
-    const touch = () => {
-      touchedAt = clock.unsafeCurrentTimeMillis()
-    }
     const resume = Effect.sync(() => {
       waitingSince = clock.unsafeCurrentTimeMillis()
     })
-    const producer = yield* Stream.runForEachChunk(make(touch), (chunk) => {
+    const producer = yield* Stream.runForEachChunk(self, (chunk) => {
       if (Chunk.isEmpty(chunk)) return Effect.void
-      started = true
+      const data = isStarted === undefined || isStarted(chunk)
+      if (!started) started = data
       waitingSince = -1
       return Effect.zipRight(Queue.offer(queue, Exit.succeed(chunk)), resume)
     }).pipe(
@@ -84,7 +83,7 @@ export const watch = <A, E, R, E2>(
       }
       const since = waitingSince
       if (since < 0 || !Number.isFinite(idleMs)) return Effect.zipRight(Effect.sleep(pollMs), check)
-      const remaining = Math.max(since, touchedAt) + idleMs - now
+      const remaining = since + idleMs - now
       return remaining > 0 ? Effect.zipRight(Effect.sleep(Math.min(remaining, pollMs)), check) : fire("idle", idleMs)
     })
     yield* Effect.forkScoped(check)
