@@ -3,8 +3,8 @@
  * arguments). Feed it fragments with `push`; `snapshot` gives the value so far: open objects and arrays hold what
  * is complete plus the value in progress, a string in progress is cut where the text ends, a property whose key or
  * value has not started yet is left out. Each character is read once, so parsing is linear in the whole text;
- * a snapshot copies only the objects and arrays still open, and returns the previous snapshot unchanged (the same
- * object) when nothing changed; closed subtrees are shared between snapshots. Text before the first `{` or `[`
+ * a snapshot copies only the objects and arrays still open (`openSize` elements), and returns the previous snapshot
+ * unchanged (the same object) when nothing changed; closed subtrees are shared between snapshots. Text before the first `{` or `[`
  * (a code fence, a preamble) is skipped when the text does not start with a JSON value; text after the value is
  * ignored. Invalid JSON stops the parser (`failure`); the value stays what was read before the error.
  *
@@ -22,6 +22,9 @@ export interface Parser {
   readonly push: (fragment: string) => void
   /** The value so far (`undefined` before any value started); the same object as before when nothing changed. */
   readonly snapshot: () => unknown
+  /** How many elements the next `snapshot` copies (the sizes of the objects and arrays still open): snapshot when it
+   * is small next to the text read since the last one, and the copies stay linear in the text. */
+  readonly openSize: () => number
   /** True once a complete JSON value has been read. */
   readonly isDone: () => boolean
   /** Why the text is not JSON, once it is known not to be. */
@@ -34,6 +37,7 @@ interface Frame {
   readonly isArray: boolean
   readonly value: Array<unknown> | Record<string, unknown>
   key: string | undefined
+  count: number
   phase: "key" | "colon" | "value" | "comma"
   dirty: boolean
   snap: unknown
@@ -71,6 +75,7 @@ class ParserImpl implements Parser {
   private token: "string" | "key" | "number" | "literal" | undefined = undefined
   private text = ""
   private escape: string | undefined = undefined
+  private open = 0
 
   readonly push = (fragment: string): void => {
     if (this.done || this.failed !== undefined) return
@@ -125,6 +130,8 @@ class ParserImpl implements Parser {
     return this.snapFrame(0)
   }
 
+  readonly openSize = (): number => this.open
+
   readonly isDone = (): boolean => this.done
 
   readonly failure = (): string | undefined => this.failed
@@ -164,6 +171,7 @@ class ParserImpl implements Parser {
           isArray: c === 91,
           value: c === 91 ? [] : {},
           key: undefined,
+          count: 0,
           phase: c === 91 ? "value" : "key",
           dirty: true,
           snap: undefined,
@@ -273,10 +281,13 @@ class ParserImpl implements Parser {
     else setProperty(top.value as Record<string, unknown>, top.key!, value)
     top.phase = "comma"
     top.dirty = true
+    top.count++
+    this.open++
   }
 
   private close(frame: Frame): void {
     this.stack.pop()
+    this.open -= frame.count
     this.deliver(frame.value)
   }
 

@@ -318,8 +318,10 @@ export const decodeCompletion = <A, I>(
 
 /**
  * Turns a chunk stream (e.g. `streamChunks` of a request made with `prepare`) into `Partial` events as the answer
- * of choice 0 grows (one per text fragment that changes the value) and one `Complete` at the end, or fails with a
- * `StructuredError` there, judged as `decodeCompletion` judges the accumulated completion.
+ * of choice 0 grows and one `Complete` at the end, or fails with a `StructuredError` there, judged as
+ * `decodeCompletion` judges the accumulated completion. A `Partial` follows each text fragment that changes the
+ * value, except that the copies of open objects and arrays are kept linear in the text: while a large array or
+ * object is open, partials come once enough text arrived to pay for copying it.
  *
  * @since 0.1.0
  * @category streaming
@@ -334,6 +336,7 @@ export const fromChunks = <A, I>(strict: StrictSchema.StrictSchema<A, I>) =>
     const chatEvents: Array<ChatEvent.ChatEvent> = []
     let text = ""
     let last: unknown = undefined
+    let budget = 0
     const events = Stream.mapChunks(chunks, (input) => {
       const out: Array<StreamEvent<A, I>> = []
       state.feedArray(Chunk.toReadonlyArray(input), chatEvents)
@@ -342,6 +345,9 @@ export const fromChunks = <A, I>(strict: StrictSchema.StrictSchema<A, I>) =>
         if (event._tag !== "TextDelta" || event.choice !== 0) continue
         text += event.delta
         parser.push(event.delta)
+        budget += event.delta.length
+        if (parser.openSize() > 64 + budget) continue
+        budget = 0
         const snapshot = parser.snapshot()
         if (snapshot === last || snapshot === undefined) continue
         last = snapshot

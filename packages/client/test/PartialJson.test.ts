@@ -91,6 +91,17 @@ describe("PartialJson", () => {
     assert.strictEqual(parser.snapshot(), second)
   })
 
+  it("openSize counts the elements of the objects and arrays still open", () => {
+    const parser = PartialJson.make()
+    parser.push("{\"a\": [1, 2, {\"b\": 1, \"c\": [")
+    assert.strictEqual(parser.openSize(), 0 + 2 + 1 + 0)
+    parser.push("true]}, 3")
+    assert.strictEqual(parser.openSize(), 3)
+    parser.push("]}")
+    assert.strictEqual(parser.openSize(), 0)
+    assert.isTrue(parser.isDone())
+  })
+
   it("skips a preamble or code fence before the value and ignores text after it", () => {
     assert.deepStrictEqual(PartialJson.parse("```json\n{\"a\": 1}\n```"), { a: 1 })
     assert.deepStrictEqual(PartialJson.parse("Here is the JSON: {\"a\": true} hope it helps"), { a: true })

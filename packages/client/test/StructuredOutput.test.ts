@@ -143,6 +143,30 @@ describe("StructuredOutput", () => {
       }
     }))
 
+  it.effect("fromChunks keeps the copies of a large open array linear in the text", () =>
+    Effect.gen(function*() {
+      const Numbers = StrictSchema.unsafeMake(Schema.Struct({ values: Schema.Array(Schema.Number) }))
+      const text = JSON.stringify({ values: Array.from({ length: 5000 }, (_, i) => i) })
+      const deltas: Array<string> = []
+      for (let i = 0; i < text.length; i += 3) deltas.push(text.slice(i, i + 3))
+      const events = Chunk.toReadonlyArray(
+        yield* Stream.runCollect(
+          Stream.fromIterable([...deltas.map((d) => chunk(0, { content: d })), chunk(0, {}, "stop")]).pipe(
+            StructuredOutput.fromChunks(Numbers)
+          )
+        )
+      )
+      const partials = events.filter((e) => e._tag === "Partial")
+      const open = partials.filter((p) => !p.text.includes("]"))
+      const copied = open.reduce((n, p) => n + (p.value.values?.length ?? 0), 0)
+      assert.isBelow(copied, text.length + 64 * partials.length)
+      assert.isAbove(partials.length, 50)
+      assert.isBelow(partials.length, deltas.length / 4)
+      assert.strictEqual(partials[partials.length - 1]!.value.values!.length > 4000, true)
+      const last = events[events.length - 1]!
+      assert.strictEqual(last._tag === "Complete" && last.value.values.length, 5000)
+    }))
+
   it.effect("fromChunks fails at the end with the same errors as decodeCompletion", () =>
     Effect.gen(function*() {
       const run = (chunks: ReadonlyArray<ChatCompletionChunk.ChatCompletionChunk>) =>
