@@ -314,9 +314,6 @@ class Builder {
       const name = ps.name
       const at = path + segment(name)
       const { ast: type, hadUndefined } = withoutUndefined(ps.type)
-      if (hadUndefined && type._tag === "Union" && type.types.length === 0) {
-        throw new Unsupported(at, "a property that can only be undefined has no JSON value")
-      }
       if (isUndefined(type)) throw new Unsupported(at, "a property that can only be undefined has no JSON value")
       const child = this.go(type, at)
       const description = describe(ps)
