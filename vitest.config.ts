@@ -6,7 +6,7 @@ const pkg = (name: string) => path.join(path.dirname(fileURLToPath(import.meta.u
 
 export default defineConfig({
   resolve: {
-    alias: ["schema", "client", "testing", "cluster", "ai"].flatMap((name) => [
+    alias: ["schema", "client", "testing", "cluster", "ai", "cli"].flatMap((name) => [
       { find: new RegExp(`^@nexos-effect/${name}$`), replacement: path.join(pkg(name), "index.ts") },
       { find: new RegExp(`^@nexos-effect/${name}/(.*)$`), replacement: path.join(pkg(name), "$1.ts") }
     ])

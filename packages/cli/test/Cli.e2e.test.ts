@@ -1,0 +1,270 @@
+import { assert, describe, it, layer } from "@effect/vitest"
+import * as Fault from "@nexos-effect/testing/Fault"
+import * as MockGateway from "@nexos-effect/testing/MockGateway"
+import { Effect } from "effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { afterAll } from "vitest"
+import * as Processes from "./support/processes.js"
+
+afterAll(() => Processes.killAll())
+
+const cliPackage = JSON.parse(
+  Fs.readFileSync(Path.join(import.meta.dirname, "../package.json"), "utf8")
+) as { version: string }
+
+const envOf = (gateway: MockGateway.Service) => ({ NEXOS_API_KEY: gateway.apiKey, NEXOS_BASE_URL: gateway.url })
+
+const tempDir = () => Fs.mkdtempSync(Path.join(Os.tmpdir(), "nexos-cli-"))
+
+const keyOf = (body: unknown): string => {
+  const content = (body as { messages?: Array<{ content?: unknown }> }).messages?.[0]?.content
+  return typeof content === "string" ? content.replace(/^say /, "") : ""
+}
+
+const writeInput = (file: string, count: number, bad: (i: number) => boolean = () => false) => {
+  const lines: Array<string> = []
+  for (let i = 0; i < count; i++) {
+    const key = `key-${String(i).padStart(4, "0")}`
+    lines.push(JSON.stringify({
+      custom_id: key,
+      method: "POST",
+      url: "/v1/chat/completions",
+      body: { model: "GPT 4.1 mini", messages: [{ role: "user", content: `say ${bad(i) ? "bad " : ""}${key}` }] }
+    }))
+  }
+  Fs.writeFileSync(file, lines.join("\n") + "\n")
+}
+
+const outputLines = (file: string): Array<{ custom_id: string; error: unknown; response: unknown }> =>
+  Fs.existsSync(file)
+    ? Fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l))
+    : []
+
+const waitFor = async (condition: () => boolean, ms = 60_000) => {
+  const until = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > until) throw new Error("timed out waiting")
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+describe("nexos", () => {
+  it("--version prints the package's version", { timeout: 120_000 }, async () => {
+    const result = await Processes.run(["--version"])
+    assert.strictEqual(result.code, 0)
+    assert.strictEqual(result.stdout, `${cliPackage.version}\n`)
+  })
+
+  it("a missing key says exactly what to set, without a stack trace", { timeout: 120_000 }, async () => {
+    const result = await Processes.run(["chat", "hello"])
+    assert.strictEqual(result.code, 2)
+    assert.include(result.stderr, "set NEXOS_API_KEY")
+    assert.notInclude(result.stderr, "    at ")
+    assert.strictEqual(result.stdout, "")
+  })
+})
+
+const gatewayOptions: MockGateway.Options = {
+  apiKey: "cli-test-key-1234",
+  respond: (request) =>
+    JSON.stringify(request.messages).includes("say bad ")
+      ? { _tag: "Json", status: 400, body: { error: { message: "bad prompt", type: "invalid_request_error" } } }
+      : undefined
+}
+
+layer(MockGateway.layer(gatewayOptions), { timeout: 180_000, excludeTestServices: true })(
+  "nexos against the mock",
+  (it) => {
+    it.effect("chat streams the answer, numbered citations with URLs, usage and credits", () =>
+      Effect.gen(function*() {
+        const gateway = yield* MockGateway.MockGateway
+        yield* gateway.reset
+        const result = yield* Effect.promise(() =>
+          Processes.run(["chat", "--web-search", "what is effect?"], { env: envOf(gateway) })
+        )
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.include(result.stdout, "Here is what the web says.")
+        assert.include(result.stdout, "You searched for: what is effect?")
+        assert.match(
+          result.stdout,
+          /\n\[1\] Mock result 1 https:\/\/example\.com\/search\/1\?q=what%20is%20effect%3F\n/
+        )
+        assert.match(result.stdout, /\n\[2\] Mock result 2 https:\/\/example\.com\/search\/2\?q=/)
+        assert.notInclude(result.stdout, "\x1b[")
+        const requests = yield* gateway.requests
+        assert.strictEqual(requests.length, 1)
+        const body = requests[0].body as { stream?: boolean; tools?: Array<{ type: string }>; model: string }
+        assert.strictEqual(body.stream, true)
+        assert.deepStrictEqual(body.tools, [{ type: "web_search" }])
+        assert.match(result.stderr, /tokens \d+ in \+ \d+ out = \d+ · credits [0-9.e-]+ · request req_/)
+        assert.include(result.stderr, `request ${requests[0].id}`)
+      }), 180_000)
+
+    it.effect(
+      "chat reads the prompt from stdin; flags reach the request; --no-stream makes one plain request",
+      () =>
+        Effect.gen(function*() {
+          const gateway = yield* MockGateway.MockGateway
+          yield* gateway.reset
+          const result = yield* Effect.promise(() =>
+            Processes.run(
+              [
+                "chat",
+                "--no-stream",
+                "--model",
+                "Claude Sonnet 4.5",
+                "--system",
+                "be brief",
+                "--temperature",
+                "0.2",
+                "--max-tokens",
+                "50"
+              ],
+              { env: envOf(gateway), stdin: "hello from stdin\n" }
+            )
+          )
+          assert.strictEqual(result.code, 0, result.stderr)
+          assert.include(result.stdout, "You said: hello from stdin")
+          const [request] = yield* gateway.requests
+          const body = request.body as Record<string, unknown>
+          assert.strictEqual(body.model, "Claude Sonnet 4.5")
+          assert.strictEqual(body.temperature, 0.2)
+          assert.strictEqual(body.max_tokens, 50)
+          assert.notStrictEqual(body.stream, true)
+          assert.deepStrictEqual(body.messages, [
+            { role: "system", content: "be brief" },
+            { role: "user", content: "hello from stdin\n" }
+          ])
+          assert.include(result.stderr, "model Claude Sonnet 4.5")
+        }),
+      180_000
+    )
+
+    it.effect("chat --raw prints the chunks as JSONL", () =>
+      Effect.gen(function*() {
+        const gateway = yield* MockGateway.MockGateway
+        yield* gateway.reset
+        const result = yield* Effect.promise(() => Processes.run(["chat", "--raw", "hi"], { env: envOf(gateway) }))
+        assert.strictEqual(result.code, 0, result.stderr)
+        const chunks = result.stdout.trim().split("\n").map((l) => JSON.parse(l))
+        assert.isAbove(chunks.length, 3)
+        assert.isTrue(chunks.every((c) => c.object === "chat.completion.chunk"))
+        const text = chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("")
+        assert.include(text, "You said: hi")
+      }), 180_000)
+
+    it.effect(
+      "a gateway error prints the typed error and the request id, never the key nor a stack trace",
+      () =>
+        Effect.gen(function*() {
+          const gateway = yield* MockGateway.MockGateway
+          yield* gateway.reset
+          const result = yield* Effect.promise(() =>
+            Processes.run(["chat", "hi"], { env: { ...envOf(gateway), NEXOS_API_KEY: "wrong-key-5678" } })
+          )
+          assert.strictEqual(result.code, 1)
+          const [request] = yield* gateway.requests
+          assert.include(result.stderr, "AuthenticationError")
+          assert.include(result.stderr, `request id ${request.id}`)
+          assert.notInclude(result.stderr, "wrong-key-5678")
+          assert.notInclude(result.stderr, "    at ")
+        }),
+      180_000
+    )
+
+    it.effect("models prints a table, --json the list", () =>
+      Effect.gen(function*() {
+        const gateway = yield* MockGateway.MockGateway
+        const table = yield* Effect.promise(() => Processes.run(["models"], { env: envOf(gateway) }))
+        assert.strictEqual(table.code, 0, table.stderr)
+        const rows = table.stdout.trim().split("\n")
+        assert.match(rows[0], /^MODEL\s+OWNER\s+CONTEXT\s+MAX OUT\s+IN \$\/M\s+OUT \$\/M\s+TIMEOUT\s+STREAM TIMEOUT$/)
+        assert.match(rows[1], /^GPT 4\.1 mini\s+openai\s+\d+/)
+        assert.strictEqual(rows.length, 5)
+        const json = yield* Effect.promise(() => Processes.run(["models", "--json"], { env: envOf(gateway) }))
+        const list = JSON.parse(json.stdout) as { data: Array<{ id: string }> }
+        assert.deepStrictEqual(list.data.map((m) => m.id), [
+          "GPT 4.1 mini",
+          "Claude Sonnet 4.5",
+          "Gemini 2.5 Flash",
+          "text-embedding-3-small"
+        ])
+      }), 180_000)
+
+    it.effect(
+      "batch of 300 lines with faults: each key once in the output, exit code 1 for the failed keys",
+      () =>
+        Effect.gen(function*() {
+          const gateway = yield* MockGateway.MockGateway
+          yield* gateway.reset
+          yield* gateway.queueFaults(
+            Fault.status(500),
+            Fault.rateLimited({ retryAfterMs: 50 }),
+            Fault.status(503),
+            Fault.drop(2)
+          )
+          const dir = tempDir()
+          const input = Path.join(dir, "in.jsonl")
+          const output = Path.join(dir, "out.jsonl")
+          writeInput(input, 300, (i) => i % 50 === 7)
+          const result = yield* Effect.promise(() =>
+            Processes.run(["batch", input, "-o", output, "--concurrency", "8"], { env: envOf(gateway) })
+          )
+          assert.strictEqual(result.code, 1, result.stderr)
+          const lines = outputLines(output)
+          assert.strictEqual(lines.length, 300)
+          assert.strictEqual(new Set(lines.map((l) => l.custom_id)).size, 300)
+          const failed = lines.filter((l) => l.error !== null && l.error !== undefined).map((l) => l.custom_id).sort()
+          assert.deepStrictEqual(failed, ["key-0007", "key-0057", "key-0107", "key-0157", "key-0207", "key-0257"])
+          assert.include(result.stderr, "300 of 300 keys done (294 succeeded, 6 failed, 0 already in")
+          assert.include(result.stderr, "6 keys failed")
+          Fs.rmSync(dir, { recursive: true, force: true })
+        }),
+      180_000
+    )
+
+    it.effect(
+      "an interrupted batch (SIGINT) says how to resume; the resumed run sends no finished key again",
+      () =>
+        Effect.gen(function*() {
+          const gateway = yield* MockGateway.MockGateway
+          yield* gateway.reset
+          yield* gateway.setFault(Fault.delay(60))
+          const dir = tempDir()
+          const input = Path.join(dir, "in.jsonl")
+          const output = Path.join(dir, "out.jsonl")
+          writeInput(input, 200)
+          const first = Processes.start(["batch", input, "-o", output, "--concurrency", "4"], { env: envOf(gateway) })
+          yield* Effect.promise(() => waitFor(() => outputLines(output).length >= 20))
+          first.signal("SIGINT")
+          const stopped = yield* Effect.promise(() => first.finished)
+          assert.strictEqual(stopped.code, 130, stopped.stderr)
+          const done = outputLines(output)
+          assert.isBelow(done.length, 200)
+          assert.include(stopped.stderr, `${done.length} of 200 keys done`)
+          assert.include(
+            stopped.stderr,
+            `interrupted: ${200 - done.length} keys not done; resume with the same command`
+          )
+          const doneKeys = new Set(done.map((l) => l.custom_id))
+          assert.strictEqual(doneKeys.size, done.length)
+          yield* gateway.setFault(undefined)
+          yield* gateway.reset
+          const second = yield* Effect.promise(() =>
+            Processes.run(["batch", input, "-o", output], { env: envOf(gateway) })
+          )
+          assert.strictEqual(second.code, 0, second.stderr)
+          const sent = (yield* gateway.requests).map((r) => keyOf(r.body))
+          assert.strictEqual(sent.length, 200 - done.length)
+          assert.isTrue(sent.every((key) => !doneKeys.has(key)))
+          const all = outputLines(output)
+          assert.strictEqual(all.length, 200)
+          assert.strictEqual(new Set(all.map((l) => l.custom_id)).size, 200)
+          Fs.rmSync(dir, { recursive: true, force: true })
+        }),
+      180_000
+    )
+  }
+)
