@@ -31,7 +31,7 @@ const writeInput = (file: string, count: number, bad: (i: number) => boolean = (
       custom_id: key,
       method: "POST",
       url: "/v1/chat/completions",
-      body: { model: "GPT 4.1 mini", messages: [{ role: "user", content: `say ${bad(i) ? "bad " : ""}${key}` }] }
+      body: { model: bad(i) ? "no-such-model" : "GPT 4.1 mini", messages: [{ role: "user", content: `say ${key}` }] }
     }))
   }
   Fs.writeFileSync(file, lines.join("\n") + "\n")
@@ -66,13 +66,7 @@ describe("nexos", () => {
   })
 })
 
-const gatewayOptions: MockGateway.Options = {
-  apiKey: "cli-test-key-1234",
-  respond: (request) =>
-    JSON.stringify(request.messages).includes("say bad ")
-      ? { _tag: "Json", status: 400, body: { error: { message: "bad prompt", type: "invalid_request_error" } } }
-      : undefined
-}
+const gatewayOptions: MockGateway.Options = { apiKey: "cli-test-key-1234", rejectUnknownModels: true }
 
 layer(MockGateway.layer(gatewayOptions), { timeout: 180_000, excludeTestServices: true })(
   "nexos against the mock",
