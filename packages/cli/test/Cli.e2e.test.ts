@@ -196,8 +196,7 @@ layer(MockGateway.layer(gatewayOptions), { timeout: 180_000, excludeTestServices
           yield* gateway.queueFaults(
             Fault.status(500),
             Fault.rateLimited({ retryAfterMs: 50 }),
-            Fault.status(503),
-            Fault.drop(2)
+            Fault.status(503)
           )
           const dir = tempDir()
           const input = Path.join(dir, "in.jsonl")
