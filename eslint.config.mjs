@@ -2,7 +2,7 @@ import effect from "@effect/eslint-plugin"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/build/**", "**/node_modules/**", "**/*.mjs", "**/*.js"] },
+  { ignores: ["test/docs/snippets/**", "**/dist/**", "**/build/**", "**/node_modules/**", "**/*.mjs", "**/*.js"] },
   {
     files: ["**/*.ts"],
     languageOptions: { parser: tseslint.parser },

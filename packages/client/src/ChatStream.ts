@@ -230,6 +230,17 @@ export const events: <
  * and `usage`: the last non-null one. Vendor fields of individual chunks are not merged. On chunks of a client
  * stream (`streamChunks`) the completion carries the response's `ResponseMeta` (`ResponseMeta.get`).
  *
+ * @example
+ * ```ts
+ * import { ChatStream, NexosClient } from "@nexos-effect/client"
+ * import { Effect } from "effect"
+ *
+ * const completion = Effect.flatMap(NexosClient.NexosClient, (nexos) =>
+ *   ChatStream.accumulate(
+ *     nexos.chat.completions.streamChunks({ model: "GPT 5.4 mini", messages: [{ role: "user", content: "Hi" }] })
+ *   ))
+ * ```
+ *
  * @since 0.1.0
  * @category accumulating
  */
@@ -337,6 +348,18 @@ const pick = (options: ChoiceOptions | undefined) => {
 
 /**
  * The answer text fragments (`TextDelta.delta`) of an event stream, of choice 0 unless told otherwise.
+ *
+ * @example
+ * ```ts
+ * import { ChatStream, NexosClient } from "@nexos-effect/client"
+ * import { Console, Effect, Stream } from "effect"
+ *
+ * const printed = Effect.flatMap(NexosClient.NexosClient, (nexos) =>
+ *   nexos.chat.completions.stream({ model: "GPT 5.4 mini", messages: [{ role: "user", content: "Hi" }] }).pipe(
+ *     ChatStream.text,
+ *     Stream.runForEach((delta) => Console.log(delta))
+ *   ))
+ * ```
  *
  * @since 0.1.0
  * @category views

@@ -130,27 +130,14 @@ export interface Options {
 export type ConfigOrValue<A> = A | Config.Config<A>
 
 /**
- * Options of `layerConfig`: the options of `layer`, each read from a `Config` (or given as is). `apiKey` defaults to
- * `Config.redacted("NEXOS_API_KEY")` and `baseUrl` to `NEXOS_BASE_URL` (itself defaulting to
- * `https://api.nexos.ai/v1`); the others default as in `Options`. `retry` and `transformClient` are values.
+ * Options of `layerConfig`: every option of `layer`, each a `Config` read when the layer is built or the value
+ * itself. `apiKey` defaults to `Config.redacted("NEXOS_API_KEY")` and `baseUrl` to `NEXOS_BASE_URL` (itself
+ * defaulting to `https://api.nexos.ai/v1`); the others default as in `Options`.
  *
  * @since 0.1.0
  * @category models
  */
-export interface ConfigOptions {
-  readonly apiKey?: ConfigOrValue<Redacted.Redacted<string>>
-  readonly baseUrl?: ConfigOrValue<string>
-  readonly authHeader?: ConfigOrValue<"bearer" | "x-api-key">
-  readonly headers?: ConfigOrValue<Readonly<Record<string, string>>>
-  readonly userAgent?: ConfigOrValue<string>
-  readonly timeout?: ConfigOrValue<Duration.DurationInput>
-  readonly firstChunkTimeout?: ConfigOrValue<Duration.DurationInput>
-  readonly idleTimeout?: ConfigOrValue<Duration.DurationInput>
-  readonly deadline?: ConfigOrValue<Duration.DurationInput>
-  readonly redactedHeaders?: ConfigOrValue<ReadonlyArray<string>>
-  readonly retry?: RetryPolicy.RetryPolicy
-  readonly transformClient?: (client: HttpClient.HttpClient) => HttpClient.HttpClient
-}
+export type ConfigOptions = { readonly [K in keyof Options]?: ConfigOrValue<NonNullable<Options[K]>> }
 
 /**
  * Per-request overrides; each replaces the client's setting for one call (headers are merged).
@@ -604,14 +591,25 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
 /**
  * The client as a Layer over an `HttpClient`.
  *
+ * @example
+ * ```ts
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { NexosClient } from "@nexos-effect/client"
+ * import { Effect, Layer, Redacted } from "effect"
+ *
+ * const NexosLive = NexosClient.layer({ apiKey: Redacted.make("my-key"), timeout: "2 minutes" }).pipe(
+ *   Layer.provide(NodeHttpClient.layerUndici)
+ * )
+ * const answer = Effect.flatMap(NexosClient.NexosClient, (nexos) =>
+ *   nexos.chat.completions.create({ model: "GPT 5.4 mini", messages: [{ role: "user", content: "Hi" }] })
+ * ).pipe(Effect.provide(NexosLive))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<NexosClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.effect(NexosClient, make(options))
-
-const fromConfig = <A>(value: ConfigOrValue<A> | undefined): Effect.Effect<A | undefined, ConfigError.ConfigError> =>
-  value === undefined ? Effect.succeed(undefined) : Config.isConfig(value) ? value : Effect.succeed(value)
 
 /**
  * The client as a Layer configured with `Config`: every option can come from the environment or any
@@ -639,23 +637,12 @@ export const layerConfig = (
   Layer.effect(
     NexosClient,
     Effect.gen(function*() {
-      const values = yield* Effect.all({
-        apiKey: options.apiKey === undefined ? Config.redacted("NEXOS_API_KEY") : fromConfig(options.apiKey),
-        baseUrl: options.baseUrl === undefined
-          ? Config.string("NEXOS_BASE_URL").pipe(Config.withDefault(defaultBaseUrl))
-          : fromConfig(options.baseUrl),
-        authHeader: fromConfig(options.authHeader),
-        headers: fromConfig(options.headers),
-        userAgent: fromConfig(options.userAgent),
-        timeout: fromConfig(options.timeout),
-        firstChunkTimeout: fromConfig(options.firstChunkTimeout),
-        idleTimeout: fromConfig(options.idleTimeout),
-        deadline: fromConfig(options.deadline),
-        redactedHeaders: fromConfig(options.redactedHeaders),
-        retry: Effect.succeed(options.retry),
-        transformClient: Effect.succeed(options.transformClient)
-      })
-      const defined = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined))
-      return yield* make(defined as { [K in keyof typeof values]: NonNullable<typeof values[K]> })
+      const resolved: Record<string, unknown> = {}
+      for (const [key, value] of Object.entries(options)) {
+        if (value !== undefined) resolved[key] = Config.isConfig(value) ? yield* value : value
+      }
+      resolved.apiKey ??= yield* Config.redacted("NEXOS_API_KEY")
+      resolved.baseUrl ??= yield* Config.string("NEXOS_BASE_URL").pipe(Config.withDefault(defaultBaseUrl))
+      return yield* make(resolved as unknown as Options)
     })
   )

@@ -74,6 +74,26 @@ describe("NexosClient.layerConfig", () => {
       assert.include(String(error), "3s")
     }))
 
+  it.effect("every option of layer can come from a Config, the deadline and retryOn too", () =>
+    Effect.gen(function*() {
+      const fake = yield* makeFake([{ status: 503 }, { hang: true }])
+      const layer = NexosClient.layerConfig({
+        deadline: Config.duration("NEXOS_DEADLINE"),
+        retryOn: Config.succeed(() => false),
+        timeout: "1 hour"
+      }).pipe(Layer.provide(fake.layer))
+      const call = Effect.flatMap(NexosClient.NexosClient, (c) => c.chat.completions.create(request)).pipe(
+        Effect.provide(layer),
+        provider({ NEXOS_API_KEY: "k", NEXOS_DEADLINE: "2 seconds" })
+      )
+      const notRetried = yield* Effect.flip(call)
+      assert.strictEqual(notRetried._tag, "ServerError")
+      const exit = yield* runWithTestClock(call, "1 minute")
+      const error = Exit.isFailure(exit) ? String(exit.cause) : ""
+      assert.include(error, "Timeout")
+      assert.include(error, "deadline")
+    }))
+
   it.effect("defaults to NEXOS_API_KEY with the public base URL; a bad value fails naming its variable", () =>
     Effect.gen(function*() {
       const fake = yield* makeFake([{ body: completionBody }])

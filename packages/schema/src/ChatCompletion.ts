@@ -102,6 +102,18 @@ export interface ChatCompletion extends Schema.Schema.Type<typeof ChatCompletion
 /**
  * The seed's `tool_calls` accessor: every choice's tool calls, in choice order (`[]` when there are none).
  *
+ * @example
+ * ```ts
+ * import { ChatCompletion } from "@nexos-effect/schema"
+ * import { Schema } from "effect"
+ *
+ * const completion = Schema.decodeUnknownSync(ChatCompletion.ChatCompletion)({
+ *   id: "c1", created: 0, model: "m",
+ *   choices: [{ index: 0, message: { role: "assistant", tool_calls: [{ id: "call_1", type: "function", function: { name: "f", arguments: "{}" } }] } }]
+ * })
+ * ChatCompletion.toolCalls(completion).map((call) => call.function.name) // ["f"]
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */

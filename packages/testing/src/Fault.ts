@@ -220,6 +220,14 @@ export const noDone: Fault = { noDone: true }
 /**
  * Apply `fault` to the first `n` attempts only; later attempts succeed.
  *
+ * @example
+ * ```ts
+ * import { Fault, MockGateway } from "@nexos-effect/testing"
+ *
+ * // two 503s, then the answer: a client with two retries succeeds, one with one retry fails
+ * const gateway = MockGateway.layer({ fault: Fault.failFirst(2, Fault.status(503)) })
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */

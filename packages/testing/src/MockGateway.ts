@@ -253,10 +253,15 @@ export const makeInMemory = (
   })
 
 /**
- * `makeInMemory` as a Layer: the gateway and the `HttpClient` that reaches it, for a client under test:
+ * `makeInMemory` as a Layer: the gateway and the `HttpClient` that reaches it, for a client under test.
  *
+ * @example
  * ```ts
- * NexosClient.layer({ apiKey: Redacted.make(MockGateway.defaultApiKey) }).pipe(
+ * import { NexosClient } from "@nexos-effect/client"
+ * import { MockGateway, Reply } from "@nexos-effect/testing"
+ * import { Layer, Redacted } from "effect"
+ *
+ * const TestLayer = NexosClient.layer({ apiKey: Redacted.make(MockGateway.defaultApiKey) }).pipe(
  *   Layer.provideMerge(MockGateway.layerInMemory({ script: [Reply.text("hi")] }))
  * )
  * ```
@@ -274,6 +279,21 @@ export const layerInMemory = (options?: Options): Layer.Layer<MockGateway | Http
 
 /**
  * A layer with a running gateway on a free port of 127.0.0.1, closed when the layer's scope closes.
+ *
+ * @example
+ * ```ts
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { NexosClient } from "@nexos-effect/client"
+ * import { MockGateway } from "@nexos-effect/testing"
+ * import { Layer } from "effect"
+ *
+ * // NexosClient.layerConfig() reads NEXOS_API_KEY / NEXOS_BASE_URL from the gateway's ConfigProvider
+ * const TestLayer = NexosClient.layerConfig().pipe(
+ *   Layer.provide(NodeHttpClient.layerUndici),
+ *   Layer.provide(MockGateway.layerConfigProvider),
+ *   Layer.provideMerge(MockGateway.layer())
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers

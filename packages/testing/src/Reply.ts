@@ -162,7 +162,18 @@ export const header = (reply: Reply): Record<string, string> => ({
 export const decodeUnknownEither = Schema.decodeUnknownEither(Reply, { errors: "all" })
 
 /**
- * A completion; every part is optional.
+ * A completion; every part is optional, and the parts given all go out in the same answer.
+ *
+ * @example
+ * ```ts
+ * import { Reply } from "@nexos-effect/testing"
+ *
+ * const reply = Reply.completion({
+ *   text: "Checking the forecast.",
+ *   toolCalls: [{ name: "get_weather", arguments: { city: "Vilnius" } }],
+ *   citations: [{ url: "https://example.com/forecast", title: "forecast" }]
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category constructors
