@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import * as FileSystem from "@effect/platform/FileSystem"
+import type * as Batches from "@nexos-effect/schema/Batches"
 import type * as ChatCompletion from "@nexos-effect/schema/ChatCompletion"
 import type * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
 import type * as Embeddings from "@nexos-effect/schema/Embeddings"
@@ -20,6 +21,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -28,6 +30,7 @@ import * as BatchEmbed from "./internal/batchEmbed.js"
 import * as Engine from "./internal/batchEngine.js"
 import * as BatchFile from "./internal/batchFile.js"
 import * as BatchProgress from "./internal/batchProgress.js"
+import * as Remote from "./internal/batchRemote.js"
 import type * as NexosClient from "./NexosClient.js"
 import type * as NexosError from "./NexosError.js"
 import type * as ResponseMeta from "./ResponseMeta.js"
@@ -738,3 +741,67 @@ export const runFile = (
     yield* awaitBar
     return summary
   }))
+
+/**
+ * Options of `Batch.runRemote`.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export interface RemoteOptions {
+  /** Re-attach to this batch (from `onCreated` of an earlier run) instead of uploading and creating a new one. The
+   * same items must be given: they name the keys and their positions. */
+  readonly batchId?: string | undefined
+  /** Called once the batch is created: keep its id to re-attach after a crash or an interruption. */
+  readonly onCreated?: ((batch: Batches.Batch) => Effect.Effect<void>) | undefined
+  /** When to look at the batch again, fed the batch as last seen (default every 5 s). When the schedule ends
+   * before the batch does, every key not finished is reported `NotDone("interrupted")` and the batch keeps running
+   * (re-attach with `batchId`). */
+  readonly poll?: Schedule.Schedule<unknown, Batches.Batch> | undefined
+  /** Metadata of the batch (at most 16 pairs). */
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+  /** The name of the uploaded input file (default `batch-input.jsonl`). */
+  readonly filename?: string | undefined
+  /** A key seen twice fails the run with `DuplicateKey` (`"fail"`, default) or the repeat is dropped (`"skip"`). */
+  readonly duplicates?: "fail" | "skip" | undefined
+  /** With a store: run again keys recorded as failed with a retryable error (default false: skipped). */
+  readonly retryFailed?: boolean | undefined
+  /** Overrides for the calls to the files and batches endpoints; `extraBody` is merged into every request body. */
+  readonly requestOptions?: NexosClient.RequestOptions | undefined
+  /** Receives the progress: as the batch is polled (from its request counts) and as results are read. */
+  readonly progress?: SubscriptionRef.SubscriptionRef<Progress> | undefined
+  /** The number of items, when known up front. */
+  readonly total?: number | undefined
+  /** Cancel the batch on the gateway when the run is interrupted while it waits (default false: the batch keeps
+   * running and can be re-attached). */
+  readonly cancelOnInterrupt?: boolean | undefined
+}
+
+/**
+ * The same results as `run`, through the gateway's Batch API: the items become a JSONL input file (the key as
+ * `custom_id`) uploaded as the input is read, the batch is created, polled with `poll` until it ends (progress as
+ * `run` reports it), and its output and error files are read back into one `Result` per key, matched by
+ * `custom_id`. Requests that fail validation are `Failed` without being uploaded; a key in neither file (the batch
+ * expired, was cancelled or failed) is `NotDone("interrupted")`, never dropped. Resumable: with `batchId` it
+ * re-attaches to a running or finished batch instead of creating a second one. With a `Store` in the context,
+ * finished keys are recorded and recorded keys are `Skipped`, as with `run`. The input is read once; a failed
+ * upload fails the run before any batch exists (run it again).
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const runRemote = <R extends Request = ChatCompletionRequest.ChatCompletionRequest, E = never, Req = never>(
+  items: Stream.Stream<Item<R>, E, Req>,
+  options: RemoteOptions = {}
+): Stream.Stream<
+  Result<ResponseOf<R>>,
+  E | BatchError | NexosError.NexosError,
+  Req | NexosClient.NexosClient
+> =>
+  Stream.unwrap(
+    Effect.map(Effect.serviceOption(Store), (store) =>
+      Remote.runRemote(Engine.entries(items), options, {
+        store,
+        duplicate: (key, index) => new DuplicateKey({ key, index })
+      }))
+  ) as Stream.Stream<Result<ResponseOf<R>>, E | BatchError | NexosError.NexosError, Req | NexosClient.NexosClient>

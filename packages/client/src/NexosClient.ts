@@ -30,10 +30,15 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as ChatEvent from "./ChatEvent.js"
 import * as ChatStream from "./ChatStream.js"
+import * as AgentsApi from "./internal/agents.js"
+import * as ApiKeysApi from "./internal/apiKeys.js"
+import * as AudioApi from "./internal/audio.js"
 import * as BatchesApi from "./internal/batches.js"
 import { decodeCompletion } from "./internal/completionDecoder.js"
 import type * as Endpoint from "./internal/endpoint.js"
 import * as FilesApi from "./internal/files.js"
+import * as ImagesApi from "./internal/images.js"
+import * as ModelsApi from "./internal/models.js"
 import * as SpanAttributes from "./internal/spanAttributes.js"
 import * as SseStream from "./internal/sseStream.js"
 import * as Structured from "./internal/structured.js"
@@ -190,6 +195,49 @@ export interface FilesService extends FilesApi.Service {}
 export interface BatchesService extends BatchesApi.Service {}
 
 /**
+ * Model helpers beside `list`: `resolve` (a display name to its model, `AmbiguousModel` listing the candidates) and
+ * `fallbacks` (`/v1/management/models/{model}/fallbacks`: get, create, update, delete).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ModelsService extends ModelsApi.Service {}
+
+/**
+ * `/v1/audio`: speech (the audio as a byte `Stream`), transcriptions and translations (multipart, every
+ * `response_format`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AudioService extends AudioApi.Service {}
+
+/**
+ * `/v1/images/generations`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ImagesService extends ImagesApi.Service {}
+
+/**
+ * API keys: the caller's (`user`), a team's (`team(teamId)`), and `rotate` for the calling key. Key values are
+ * `Redacted`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ApiKeysService extends ApiKeysApi.Service {}
+
+/**
+ * `/v1/agents`: the agents the caller can use (their ids work as a chat completion's `model`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AgentsService extends AgentsApi.Service {}
+
+/**
  * The client service.
  *
  * @since 0.1.0
@@ -262,7 +310,7 @@ export interface Service {
   readonly models: {
     /** The models enabled for the key (`GET /models`). */
     readonly list: (options?: RequestOptions) => Effect.Effect<Models.ModelList, NexosError.NexosError>
-  }
+  } & ModelsService
   readonly embeddings: {
     /** Embeddings for one or more inputs (`POST /embeddings`). */
     readonly create: (
@@ -276,6 +324,10 @@ export interface Service {
   readonly storage: FilesService
   /** `/v1/batches`: the gateway's asynchronous Batch API. */
   readonly batches: BatchesService
+  readonly audio: AudioService
+  readonly images: ImagesService
+  readonly apiKeys: ApiKeysService
+  readonly agents: AgentsService
 }
 
 /**
@@ -580,11 +632,15 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
           parseStream: Structured.parseStream(streamChunks)
         }
       },
-      models: { list: listModels },
+      models: { list: listModels, ...ModelsApi.make({ config, execute }, listModels) },
       embeddings: { create: createEmbeddings },
       files: FilesApi.make({ config, execute }, "/files"),
       storage: FilesApi.make({ config, execute }, "/storage"),
-      batches: BatchesApi.make({ config, execute })
+      batches: BatchesApi.make({ config, execute }),
+      audio: AudioApi.make({ config, execute }),
+      images: ImagesApi.make({ config, execute }),
+      apiKeys: ApiKeysApi.make({ config, execute }),
+      agents: AgentsApi.make({ config, execute })
     } satisfies Service
   })
 

@@ -5,12 +5,27 @@
 /**
  * @since 0.1.0
  */
+export * as Agents from "./Agents.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Annotation from "./Annotation.js"
 
 /**
  * @since 0.1.0
  */
 export * as ApiError from "./ApiError.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ApiKeys from "./ApiKeys.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Audio from "./Audio.js"
 
 /**
  * @since 0.1.0
@@ -55,7 +70,17 @@ export * as FinishReason from "./FinishReason.js"
 /**
  * @since 0.1.0
  */
+export * as Images from "./Images.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Logprobs from "./Logprobs.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ModelFallbacks from "./ModelFallbacks.js"
 
 /**
  * @since 0.1.0

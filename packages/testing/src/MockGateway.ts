@@ -1,7 +1,8 @@
 /**
  * The embedded mock nexos.ai gateway: a real HTTP server on 127.0.0.1 that speaks the nexos API
  * (`POST /v1/chat/completions` as JSON or SSE, `GET /v1/models`, `POST /v1/embeddings`, `/v1/files` and
- * `/v1/storage` with multipart uploads kept in a temporary directory), checks the API key,
+ * `/v1/storage` with multipart uploads kept in a temporary directory, `/v1/batches` run in the background, audio,
+ * image generations, API keys, agents and model fallbacks), checks the API key,
  * validates requests with the schema package, and answers deterministically: plain text in token-sized deltas, tool
  * calls whose arguments fit the tools' JSON Schemas, web_search answers with `url_citation` annotations, reasoning,
  * usage with details and `nexos_credits_cost`. Scripts, faults and recordings make every client path testable with
@@ -121,7 +122,7 @@ export interface Service {
   /** `http://127.0.0.1:<port>`. */
   readonly origin: string
   readonly port: number
-  /** The key the gateway accepts (not a secret). */
+  /** The key the gateway accepts (not a secret); `PATCH /v1/apikey/rotate` with it replaces it. */
   readonly apiKey: string
   /** The requests received so far (since the last `reset`). */
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>

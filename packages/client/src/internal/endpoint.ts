@@ -1,9 +1,11 @@
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import type * as NexosClient from "../NexosClient.js"
 import * as NexosError from "../NexosError.js"
 import * as Transport from "./transport.js"
@@ -58,3 +60,46 @@ export const readEmpty =
 /** A JSON reader for a schema. */
 export const readJson = <A, I>(config: Transport.ResolvedConfig, schema: Schema.Schema<A, I>) =>
   Transport.readJson(Transport.schemaDecoder(schema))(config)
+
+/** Reads a text body. */
+export const readText =
+  (config: Transport.ResolvedConfig) =>
+  (response: HttpClientResponse.HttpClientResponse): Effect.Effect<string, NexosError.NexosError> =>
+    Effect.mapError(response.text, (error) => Transport.bodyError(config, error))
+
+/** A response's body as a byte stream, failing with an idle `Timeout` when no bytes come for the idle timeout. */
+export const byteStream = (
+  config: Transport.ResolvedConfig,
+  options: NexosClient.RequestOptions | undefined,
+  response: HttpClientResponse.HttpClientResponse,
+  what: string
+): Stream.Stream<Uint8Array, NexosError.NexosError> => {
+  const idle = Duration.decode(options?.idleTimeout ?? config.idleTimeout)
+  const bytes = Stream.mapError(response.stream, (error) => Transport.bodyError(config, error))
+  const requestId = response.headers["x-request-id"]
+  return Duration.isFinite(idle)
+    ? Stream.timeoutFail(bytes, () =>
+      new NexosError.Timeout({
+        message: `The ${what} stalled: no bytes for ${Duration.format(idle)}`,
+        phase: "idle",
+        afterFirstByte: true,
+        timeoutMs: Duration.toMillis(idle),
+        ...(requestId === undefined ? {} : { requestId })
+      }), idle)
+    : bytes
+}
+
+/** A failure to fit a body to its schema, as `DecodeError` with a bounded excerpt. */
+export const decodeError = (
+  config: Transport.ResolvedConfig,
+  response: HttpClientResponse.HttpClientResponse,
+  message: string,
+  text: string
+) => {
+  const requestId = response.headers["x-request-id"]
+  return new NexosError.DecodeError({
+    message,
+    excerpt: NexosError.excerpt(NexosError.scrub(text, Transport.secretsOf(config))),
+    ...(requestId === undefined ? {} : { requestId })
+  })
+}

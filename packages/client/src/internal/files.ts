@@ -2,7 +2,6 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Files from "@nexos-effect/schema/Files"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -178,19 +177,7 @@ export const make = (ctx: Endpoint.Context, base: "/files" | "/storage"): Servic
               (response) => Effect.succeed(response)
             )
         }),
-        (response) => {
-          const idle = Duration.decode(options?.idleTimeout ?? config.idleTimeout)
-          const bytes = Stream.mapError(response.stream, (error) => Transport.bodyError(config, error))
-          return Duration.isFinite(idle)
-            ? Stream.timeoutFail(bytes, () =>
-              new NexosError.Timeout({
-                message: `The file content stalled: no bytes for ${Duration.format(idle)}`,
-                phase: "idle",
-                afterFirstByte: true,
-                timeoutMs: Duration.toMillis(idle)
-              }), idle)
-            : bytes
-        }
+        (response) => Endpoint.byteStream(config, options, response, "file content")
       )
     )
 

@@ -11,12 +11,24 @@ export const NonEmptyString = Schema.String.pipe(
   Schema.filter((s) => s.trim().length > 0, { message: () => "must not be empty" })
 )
 
-export const maxLength = (max: number) =>
+export const boundedString = (min: number, max: number) =>
   Schema.String.pipe(
-    Schema.filter((s) => s.length <= max, {
-      message: (i) => `must be at most ${max} characters, got ${String(i.actual).length}`
+    Schema.filter((s) => s.length >= min && s.length <= max, {
+      message: (i) => `must be ${min} to ${max} characters, got ${String(i.actual).length}`
     })
   )
+
+export const Uuid = Schema.String.pipe(
+  Schema.filter((s) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s), {
+    message: (i) => `must be a UUID, got ${JSON.stringify(i.actual)}`
+  })
+)
+
+export const DateTime = Schema.String.pipe(
+  Schema.filter((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(s) && Number.isFinite(Date.parse(s)), {
+    message: (i) => `must be an ISO 8601 date-time, got ${JSON.stringify(i.actual)}`
+  })
+)
 
 export const intRange = (min: number, max: number) =>
   Schema.Number.pipe(

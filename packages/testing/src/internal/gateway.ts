@@ -18,6 +18,8 @@ import * as Connection from "./connection.js"
 import * as Files from "./files.js"
 import * as Generate from "./generate.js"
 import * as Hash from "./hash.js"
+import * as Management from "./management.js"
+import * as Media from "./media.js"
 import * as Render from "./render.js"
 import { WaitList } from "./waitList.js"
 
@@ -55,7 +57,7 @@ export class GatewayState {
   readonly counters = new Map<string, number>()
   script: Array<Reply.Reply> = []
   readonly seen = new Set<string>()
-  readonly apiKey: string
+  apiKey: string
   readonly auth: boolean
   readonly maxDelayMs: number
   readonly maxStallMs: number
@@ -66,6 +68,7 @@ export class GatewayState {
   readonly files = new Files.FileStore(this.disk, "file")
   readonly storage = new Files.FileStore(this.disk, "storage")
   readonly batches = new Batches.BatchStore()
+  readonly management: Management.Management
   /** Runs work in the background for the gateway's lifetime (set when the server starts). */
   background: (work: Effect.Effect<void>) => Effect.Effect<void> = () => Effect.void
 
@@ -77,6 +80,7 @@ export class GatewayState {
     this.maxDelayMs = options.maxDelayMs ?? 30_000
     this.maxStallMs = options.maxStallMs ?? 60_000
     this.created = options.created ?? 1_767_225_600
+    this.management = new Management.Management(this.created)
     this.script = [...(options.script ?? [])]
     this.faultQueue = [...(options.faults ?? [])]
     this.persistent = options.fault === undefined ? undefined : { fault: options.fault, used: 0 }
@@ -115,6 +119,7 @@ export class GatewayState {
     this.files.clear()
     this.storage.clear()
     this.batches.clear()
+    this.management.clear()
   }
 }
 
@@ -672,6 +677,34 @@ const route = (
     if (files !== undefined) return files
     const batches = state.batches.route(batchesConfig(state), request, path, parsed, headers)
     if (batches !== undefined) return batches
+    const media = Media.route(
+      {
+        errorBody,
+        created: state.created,
+        onMultipart: (summary) => void ((flow.record as { body: unknown }).body = summary)
+      },
+      request,
+      path,
+      parsed,
+      headers
+    )
+    if (media !== undefined) return media
+    const managed = state.management.route(
+      {
+        errorBody,
+        modelIds: new Set(state.models.map((m) => m.nexos_model_id as string)),
+        callerKey: keyOf(request.headers),
+        rotateGatewayKey: (value) => {
+          state.apiKey = value
+        }
+      },
+      method,
+      path,
+      new URL(request.url, "http://mock"),
+      parsed,
+      headers
+    )
+    if (managed !== undefined) return Effect.succeed(managed)
     return Effect.succeed(done(json(
       404,
       errorBody(404, `Unknown request URL: ${method} ${path}`, null, "unknown_url"),
@@ -743,7 +776,7 @@ export const app = (state: GatewayState) =>
     if (fault?.stallAfter === 0) return yield* stall(state, conn, flow)
     if (state.auth) {
       const key = keyOf(request.headers)
-      if (key !== state.apiKey) {
+      if (key !== state.apiKey && (key === undefined || !state.management.accepts(key))) {
         return json(
           401,
           errorBody(
