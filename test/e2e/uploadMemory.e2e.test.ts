@@ -1,11 +1,9 @@
 /**
  * A 50 MB upload from a path and a 50 MB download keep the client's memory flat: at no time is more than a few MB
- * read from disk but not yet received by the server, and the resident set grows by less than the file (sampled while
- * the bytes move; holding the file in memory measures +79 MB here, streaming it about +30 MB). The server here is a bare Node HTTP server on
- * 127.0.0.1 that counts the bytes it receives and generates the bytes it sends, so what is measured is the client:
- * a server that parses multipart in this same process (the mock gateway writes uploads to disk as they arrive)
- * leaves its socket buffers to V8's old generation, and those count until a major collection. The bound is on
- * memory, never on time.
+ * read from disk but not yet received by the server, and the memory kept alive (V8 heap plus buffers, after a full
+ * collection, sampled while the bytes move) grows by less than half the file: holding the file measures +56 MB here,
+ * streaming it +9 to +10 MB. The server is a bare Node HTTP server on 127.0.0.1 that counts the bytes it receives and
+ * generates the bytes it sends, so what is measured is the client. The bound is on memory, never on time.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -22,7 +20,7 @@ import * as V8 from "node:v8"
 import * as Vm from "node:vm"
 
 const size = 50 * 1024 * 1024
-const rssBound = 40 * 1024 * 1024
+const liveBound = 25 * 1024 * 1024
 const inFlightBound = 8 * 1024 * 1024
 const block = Buffer.alloc(1024 * 1024)
 for (let i = 0; i < block.length; i++) block[i] = 97 + (i % 26)
@@ -94,26 +92,30 @@ const sinkServer = Effect.acquireRelease(
 V8.setFlagsFromString("--expose-gc")
 const gc = Vm.runInNewContext("gc") as () => void
 
+/** Memory the process holds alive: the V8 heap in use plus memory outside it (buffers), after a full collection. */
+const liveMemory = () => {
+  gc()
+  const usage = process.memoryUsage()
+  return usage.heapUsed + usage.external
+}
+
 /**
- * Runs an effect while sampling the resident set size; returns its peak growth over the size at the start. Each
- * sample collects garbage first: bytes already sent are garbage in V8's old generation until its next major
- * collection, and would otherwise count (without it a flat transfer shows as much growth as the file).
+ * Runs an effect while sampling the memory it keeps alive every 50 ms; returns its peak growth over the start. The
+ * resident set is not the measure: the allocator keeps freed pages, so it rises and stays with the load of the machine.
  */
 const peakGrowth = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.acquireUseRelease(
     Effect.sync(() => {
-      gc()
-      const start = process.memoryUsage.rss()
+      const start = liveMemory()
       const probe = { start, peak: start, timer: undefined as NodeJS.Timeout | undefined }
       probe.timer = setInterval(() => {
-        gc()
-        probe.peak = Math.max(probe.peak, process.memoryUsage.rss())
-      }, 100)
+        probe.peak = Math.max(probe.peak, liveMemory())
+      }, 50)
       return probe
     }),
     (probe) =>
       Effect.map(effect, (value) => {
-        probe.peak = Math.max(probe.peak, process.memoryUsage.rss())
+        probe.peak = Math.max(probe.peak, liveMemory())
         return { value, growth: probe.peak - probe.start }
       }),
     (probe) => Effect.sync(() => clearInterval(probe.timer))
@@ -123,7 +125,7 @@ const mb = (bytes: number) => (bytes / 1048576).toFixed(1)
 
 describe("memory of large transfers", () => {
   it.scopedLive(
-    "a 50 MB multipart upload from a path and a 50 MB download keep the resident set flat",
+    "a 50 MB multipart upload from a path and a 50 MB download keep the memory flat",
     () =>
       Effect.gen(function*() {
         const server = yield* sinkServer
@@ -141,16 +143,16 @@ describe("memory of large transfers", () => {
         assert.isBelow(up.value.bytes!, size + 1024)
         assert.strictEqual(moved.read, size)
         assert.isBelow(moved.maxInFlight, inFlightBound, `${mb(moved.maxInFlight)} MB read but not yet sent`)
-        assert.isBelow(up.growth, rssBound, `upload grew the resident set by ${mb(up.growth)} MB`)
+        assert.isBelow(up.growth, liveBound, `upload kept alive ${mb(up.growth)} MB`)
 
         const down = yield* peakGrowth(
           Stream.runFold(client.files.content("file-sink"), 0, (n, chunk) => n + chunk.length)
         )
         assert.strictEqual(down.value, size)
-        assert.isBelow(down.growth, rssBound, `download grew the resident set by ${mb(down.growth)} MB`)
+        assert.isBelow(down.growth, liveBound, `download kept alive ${mb(down.growth)} MB`)
         console.log(
-          `50 MB upload: at most ${mb(moved.maxInFlight)} MB in flight, +${mb(up.growth)} MB peak RSS; ` +
-            `50 MB download: +${mb(down.growth)} MB peak RSS`
+          `50 MB upload: at most ${mb(moved.maxInFlight)} MB in flight, +${mb(up.growth)} MB peak live memory; ` +
+            `50 MB download: +${mb(down.growth)} MB peak live memory`
         )
       }).pipe(Effect.provide(Layer.merge(NodeHttpClient.layerUndici, countingFileSystem))),
     60_000
