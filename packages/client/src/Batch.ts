@@ -578,7 +578,7 @@ const defaultOutput = (): ProgressOutput => {
 
 /**
  * Renders a batch's progress until the batch ends: redrawn in place on a TTY, as plain periodic lines otherwise, and
- * a last line when it is finished. Fork it next to the batch: `Effect.fork(Batch.progressBar(progress))`.
+ * a last line as soon as it is finished. Fork it next to the batch: `Effect.fork(Batch.progressBar(progress))`.
  *
  * @since 0.1.0
  * @category progress
@@ -598,8 +598,11 @@ export const progressBar = (
         const line = label + renderProgress(p, width)
         output.write(tty ? `\r${line}\x1b[K${p.finished ? "\n" : ""}` : `${line}\n`)
       })
+    const finished = Stream.runDrain(Stream.takeUntil(progress.changes, (p) => p.finished))
     const loop: Effect.Effect<void> = Effect.flatMap(SubscriptionRef.get(progress), (p) =>
-      p.finished ? draw(p) : Effect.zipRight(Effect.zipRight(draw(p), Effect.sleep(interval)), loop))
+      p.finished
+        ? draw(p)
+        : draw(p).pipe(Effect.zipRight(Effect.raceFirst(Effect.sleep(interval), finished)), Effect.zipRight(loop)))
     return loop
   })
 

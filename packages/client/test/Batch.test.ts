@@ -284,6 +284,19 @@ describe("Batch progress rendering", () => {
       assert.deepStrictEqual(plain.length, 1)
       assert.match(plain[0]!, /^in\.jsonl .*100% 4\/4 .*\n$/)
     }))
+
+  it.effect("progressBar: the last line comes when the batch finishes, not at the next interval", () =>
+    Effect.gen(function*() {
+      const ref = yield* SubscriptionRef.make<Batch.Progress>({ ...progress, total: 4, done: 1, succeeded: 1 })
+      const plain: Array<string> = []
+      const fiber = yield* Effect.fork(Batch.progressBar(ref, { output: { write: (t) => plain.push(t) } }))
+      yield* TestClock.adjust("1 second")
+      yield* SubscriptionRef.set(ref, { ...progress, total: 4, done: 4, succeeded: 4, finished: true })
+      yield* Fiber.join(fiber)
+      assert.strictEqual(plain.length, 2)
+      assert.include(plain[0]!, " 25% 1/4")
+      assert.include(plain[1]!, "100% 4/4")
+    }))
 })
 
 describe("Batch.embed reassembly", () => {
