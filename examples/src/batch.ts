@@ -1,13 +1,13 @@
 /**
- * A small batch: 20 prompts processed as a `Stream` with at most 4 requests in flight (`Stream.mapEffect` with
- * `concurrency` keeps the input order). Each item runs under `Effect.either`, so one failure is reported next to its
- * prompt instead of failing the batch: every result is kept. Two items fail on purpose: one is rejected by the
- * client (`temperature: 3`), one gets an injected 503 from the mock gateway (the real gateway ignores that header).
- * `Effect.forEach(prompts, f, { concurrency: 4 })` is the same without streams.
+ * A small batch with `Batch.run`: 20 keyed prompts as a `Stream`, at most 4 requests in flight, results in input
+ * order (`ordered`). Each key gets exactly one `Batch.Result`: a failure is a `Failed` outcome carrying the typed
+ * `NexosError`, never a failed stream. Two items fail on purpose: one is rejected by the client (`temperature: 3`),
+ * one gets an injected 503 from the mock gateway (the real gateway ignores that header), retried once by the batch,
+ * then reported with its 2 attempts.
  *
  * Run alone: `node examples/dist/batch.js`
  */
-import { NexosClient, RetryPolicy } from "@nexos-effect/client"
+import { Batch } from "@nexos-effect/client"
 import * as ChatCompletion from "@nexos-effect/schema/ChatCompletion"
 import { Fault } from "@nexos-effect/testing"
 import { Chunk, Console, Duration, Effect, Either, Stream } from "effect"
@@ -15,39 +15,43 @@ import * as Backend from "./backend.js"
 
 const prompts = Array.from({ length: 20 }, (_, i) => `Give me one fun fact about the number ${i + 1}.`)
 
+const items = Stream.fromIterable(prompts).pipe(
+  Stream.zipWithIndex,
+  Stream.map(([prompt, index]): Batch.Item => ({
+    key: `fact-${index + 1}`,
+    request: {
+      model: Backend.model,
+      messages: [{ role: "user", content: prompt }],
+      ...(index === 6 ? { temperature: 3 } : {})
+    },
+    ...(index === 12 ? { options: { headers: Fault.header(Fault.status(503)) } } : {})
+  }))
+)
+
 export const program = Effect.gen(function*() {
-  const nexos = yield* NexosClient.NexosClient
+  const [elapsed, batch] = yield* Batch.run(items, {
+    concurrency: 4,
+    ordered: true,
+    retry: { maxRetries: 1, initialDelay: "50 millis" }
+  }).pipe(Stream.runCollect, Effect.map(Chunk.toReadonlyArray), Effect.timed)
 
-  const answer = (prompt: string, index: number) =>
-    nexos.chat.completions.create(
-      {
-        model: Backend.model,
-        messages: [{ role: "user", content: prompt }],
-        ...(index === 6 ? { temperature: 3 } : {})
-      },
-      index === 12 ? { headers: Fault.header(Fault.status(503)), retry: RetryPolicy.none } : {}
-    ).pipe(Effect.map((completion) => ChatCompletion.text(completion)))
-
-  const [elapsed, results] = yield* Stream.fromIterable(prompts).pipe(
-    Stream.zipWithIndex,
-    Stream.mapEffect(([prompt, index]) => Effect.either(answer(prompt, index)), { concurrency: 4 }),
-    Stream.runCollect,
-    Effect.map(Chunk.toReadonlyArray),
-    Effect.timed
-  )
-
-  for (const [index, result] of results.entries()) {
-    yield* Either.match(result, {
-      onLeft: (error) => Console.log(`#${index + 1} FAILED ${error._tag}: ${error.message}`),
-      onRight: (text) => Console.log(`#${index + 1} ${text.slice(0, 100)}${text.length > 100 ? "..." : ""}`)
-    })
+  for (const result of batch) {
+    const outcome = result.outcome
+    yield* outcome._tag === "Succeeded"
+      ? Console.log(`${result.key} ${ChatCompletion.text(outcome.value).slice(0, 100)}`)
+      : outcome._tag === "Failed"
+      ? Console.log(`${result.key} FAILED after ${result.attempts} attempt(s) ${outcome.error._tag}: ${outcome.error.message}`)
+      : Console.log(`${result.key} ${outcome._tag}`)
   }
-  const failed = results.flatMap((r, index) => Either.isLeft(r) ? [{ index, tag: r.left._tag }] : [])
-  const ms = Math.round(Duration.toMillis(elapsed))
-  yield* Console.log(
-    `${results.length - failed.length}/${results.length} succeeded, ${failed.length} failed, in ${ms} ms`
+  const results = batch.map((r) =>
+    r.outcome._tag === "Succeeded"
+      ? Either.right(ChatCompletion.text(r.outcome.value))
+      : Either.left(r.outcome._tag === "Failed" ? r.outcome.error : r.outcome)
   )
-  return { results, failed }
+  const failed = batch.flatMap((r) => r.outcome._tag === "Failed" ? [{ index: r.index, tag: r.outcome.error._tag }] : [])
+  const ms = Math.round(Duration.toMillis(elapsed))
+  yield* Console.log(`${results.length - failed.length}/${results.length} succeeded, ${failed.length} failed, in ${ms} ms`)
+  return { results, failed, batch }
 })
 
 if (Backend.isMain(import.meta.url)) Backend.runMain(program)

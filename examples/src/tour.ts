@@ -9,6 +9,7 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Duration, Effect } from "effect"
 import * as Backend from "./backend.js"
+import * as BatchFile from "./batch-file.js"
 import * as Batch from "./batch.js"
 import * as Citations from "./citations.js"
 import * as Completion from "./completion.js"
@@ -31,12 +32,13 @@ const sections: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown, 
   ["5. usage and cost: tokens and nexos credits", UsageAndCost.program],
   ["6. dependency injection: one program, two Layers", DependencyInjection.program],
   ["7. error handling: typed errors, faults and retries", ErrorHandling.program],
-  ["8. batch: 20 prompts, 4 at a time, failures kept per item", Batch.program],
-  ["9. tika_ocr: upload a document and ask about it", TikaOcr.program],
-  ["10. conversation: turns built in a pipe, a picture, the answer sent back", Conversation.program],
-  ["11. structured output: a typed value from an Effect Schema", StructuredOutput.program],
-  ["12. tool loop: @effect/ai tools run by ToolLoop until the model answers", ToolLoop.program],
-  ["13. @effect/ai: nexos as a LanguageModel (generateText, Chat, streamText, generateObject)", EffectAi.program]
+  ["8. batch: 20 keyed prompts with Batch.run, 4 at a time, failures as data", Batch.program],
+  ["9. batch file: a JSONL file of prompts with a progress bar, then resumed", BatchFile.program],
+  ["10. tika_ocr: upload a document and ask about it", TikaOcr.program],
+  ["11. conversation: turns built in a pipe, a picture, the answer sent back", Conversation.program],
+  ["12. structured output: a typed value from an Effect Schema", StructuredOutput.program],
+  ["13. tool loop: @effect/ai tools run by ToolLoop until the model answers", ToolLoop.program],
+  ["14. @effect/ai: nexos as a LanguageModel (generateText, Chat, streamText, generateObject)", EffectAi.program]
 ]
 
 export const tour = Effect.gen(function*() {

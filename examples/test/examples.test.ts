@@ -9,6 +9,7 @@ import { NexosClient } from "@nexos-effect/client"
 import { MockGateway } from "@nexos-effect/testing"
 import { ConfigProvider, type Console, Effect, Either, Layer, Redacted } from "effect"
 import * as Backend from "../src/backend.js"
+import * as BatchFile from "../src/batch-file.js"
 import * as Batch from "../src/batch.js"
 import * as Citations from "../src/citations.js"
 import * as Completion from "../src/completion.js"
@@ -226,6 +227,26 @@ describe("examples", () => {
       result.results.forEach((r, i) => {
         if (Either.isRight(r)) assert.isTrue(r.right.endsWith(`about the number ${i + 1}.`), r.right)
       })
+      assert.deepStrictEqual(result.batch.map((r) => r.key), Array.from({ length: 20 }, (_, i) => `fact-${i + 1}`))
+      assert.deepStrictEqual(result.batch.filter((r) => r.attempts !== 1).map((r) => [r.key, r.attempts]), [["fact-13", 2]])
+    }))
+
+  it.live("batch-file: a JSONL file with a malformed line, then resumed with nothing sent", () =>
+    Effect.gen(function*() {
+      const { requests, result } = yield* run(BatchFile.program)
+      assert.deepStrictEqual(
+        [result.first.total, result.first.succeeded, result.first.failed, result.first.skipped],
+        [9, 8, 1, 0]
+      )
+      assert.deepStrictEqual([result.again.total, result.again.succeeded, result.again.skipped], [9, 0, 9])
+      assert.strictEqual(requests.length, 8)
+      assert.deepStrictEqual(
+        result.lines.map((l) => l.custom_id).sort(),
+        ["line-9", ...Array.from({ length: 8 }, (_, i) => `topic-${i + 1}`)].sort()
+      )
+      const broken = result.lines.find((l) => l.custom_id === "line-9")!
+      assert.isNull(broken.response)
+      assert.include(broken.error!.message, "line 9")
     }))
 
   it.live("structured-output: a typed value, a Truncated failure, streamed partials, json_object mode", () =>
@@ -319,10 +340,11 @@ describe("examples", () => {
         "10",
         "11",
         "12",
-        "13"
+        "13",
+        "14"
       ])
       assert.include(output, "embedded mock gateway")
       assert.include(output, "18/20 succeeded, 2 failed")
-      assert.match(output, /tour finished: 13 sections in \d+ ms/)
+      assert.match(output, /tour finished: 14 sections in \d+ ms/)
     }))
 })
