@@ -52,7 +52,9 @@ export const program = Effect.gen(function*() {
   }
 
   const again = yield* Batch.runFile(input, output, { progressBar: false })
-  yield* Console.log(`second run: ${again.skipped} of ${again.total} already in ${output.split("/").pop()}, nothing sent`)
+  yield* Console.log(
+    `second run: ${again.skipped} of ${again.total} already in ${output.split("/").pop()}, nothing sent`
+  )
   return { first, again, lines }
 }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer))
 

@@ -40,7 +40,9 @@ export const program = Effect.gen(function*() {
     yield* outcome._tag === "Succeeded"
       ? Console.log(`${result.key} ${ChatCompletion.text(outcome.value).slice(0, 100)}`)
       : outcome._tag === "Failed"
-      ? Console.log(`${result.key} FAILED after ${result.attempts} attempt(s) ${outcome.error._tag}: ${outcome.error.message}`)
+      ? Console.log(
+        `${result.key} FAILED after ${result.attempts} attempt(s) ${outcome.error._tag}: ${outcome.error.message}`
+      )
       : Console.log(`${result.key} ${outcome._tag}`)
   }
   const results = batch.map((r) =>
@@ -48,9 +50,13 @@ export const program = Effect.gen(function*() {
       ? Either.right(ChatCompletion.text(r.outcome.value))
       : Either.left(r.outcome._tag === "Failed" ? r.outcome.error : r.outcome)
   )
-  const failed = batch.flatMap((r) => r.outcome._tag === "Failed" ? [{ index: r.index, tag: r.outcome.error._tag }] : [])
+  const failed = batch.flatMap((r) =>
+    r.outcome._tag === "Failed" ? [{ index: r.index, tag: r.outcome.error._tag }] : []
+  )
   const ms = Math.round(Duration.toMillis(elapsed))
-  yield* Console.log(`${results.length - failed.length}/${results.length} succeeded, ${failed.length} failed, in ${ms} ms`)
+  yield* Console.log(
+    `${results.length - failed.length}/${results.length} succeeded, ${failed.length} failed, in ${ms} ms`
+  )
   return { results, failed, batch }
 })
 

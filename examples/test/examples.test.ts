@@ -228,7 +228,10 @@ describe("examples", () => {
         if (Either.isRight(r)) assert.isTrue(r.right.endsWith(`about the number ${i + 1}.`), r.right)
       })
       assert.deepStrictEqual(result.batch.map((r) => r.key), Array.from({ length: 20 }, (_, i) => `fact-${i + 1}`))
-      assert.deepStrictEqual(result.batch.filter((r) => r.attempts !== 1).map((r) => [r.key, r.attempts]), [["fact-13", 2]])
+      assert.deepStrictEqual(result.batch.filter((r) => r.attempts !== 1).map((r) => [r.key, r.attempts]), [[
+        "fact-13",
+        2
+      ]])
     }))
 
   it.live("batch-file: a JSONL file with a malformed line, then resumed with nothing sent", () =>
