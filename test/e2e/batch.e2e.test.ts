@@ -246,8 +246,8 @@ describe("Batch.run against the embedded gateway (real sockets)", () => {
       assert.strictEqual((yield* gw.requests).length, 15)
       const at = sentAt.sort((a, b) => a - b)
       assert.strictEqual(at.length, 15)
-      for (let i = 0; i + 5 < at.length; i++) assert.isAtLeast(at[i + 5]! - at[i]!, 590)
-      assert.isAtLeast(at[14]! - at[0]!, 1190)
+      for (let i = 0; i + 5 < at.length; i++) assert.isAtLeast(at[i + 5]! - at[i]!, 450)
+      assert.isAtLeast(at[14]! - at[0]!, 1050)
     }).pipe(Effect.provide(clientOnMock({}, {
       transformClient: HttpClient.tapRequest(() => Effect.sync(() => void sentAt.push(performance.now())))
     })))
