@@ -1,5 +1,6 @@
 import * as Batch from "@nexos-effect/client/Batch"
 import * as NexosError from "@nexos-effect/client/NexosError"
+import type * as Files from "@nexos-effect/schema/Files"
 import type * as Models from "@nexos-effect/schema/Models"
 import type * as Usage from "@nexos-effect/schema/Usage"
 
@@ -66,18 +67,11 @@ const perMillion = (perToken: string | undefined): string => {
 
 const seconds = (ms: number | undefined): string => ms === undefined ? "-" : `${Number((ms / 1000).toPrecision(4))}s`
 
-export const modelsTable = (list: Models.ModelList, columns: number | undefined): string => {
-  const header = ["MODEL", "OWNER", "CONTEXT", "MAX OUT", "IN $/M", "OUT $/M", "TIMEOUT", "STREAM TIMEOUT"]
-  const rows = list.data.map((m) => [
-    m.id,
-    m.owned_by ?? "-",
-    m.context_length === undefined ? "-" : String(m.context_length),
-    m.max_tokens === undefined ? "-" : String(m.max_tokens),
-    perMillion(m.pricing?.input_cost_per_token),
-    perMillion(m.pricing?.output_cost_per_token),
-    seconds(m.timeout_ms),
-    seconds(m.stream_timeout_ms)
-  ])
+const table = (
+  header: ReadonlyArray<string>,
+  rows: ReadonlyArray<ReadonlyArray<string>>,
+  columns: number | undefined
+): string => {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const line = (cells: ReadonlyArray<string>) => {
     const text = cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()
@@ -85,6 +79,38 @@ export const modelsTable = (list: Models.ModelList, columns: number | undefined)
   }
   return [line(header), ...rows.map(line)].join("\n") + "\n"
 }
+
+export const modelsTable = (list: Models.ModelList, columns: number | undefined): string =>
+  table(
+    ["MODEL", "OWNER", "CONTEXT", "MAX OUT", "IN $/M", "OUT $/M", "TIMEOUT", "STREAM TIMEOUT"],
+    list.data.map((m) => [
+      m.id,
+      m.owned_by ?? "-",
+      m.context_length === undefined ? "-" : String(m.context_length),
+      m.max_tokens === undefined ? "-" : String(m.max_tokens),
+      perMillion(m.pricing?.input_cost_per_token),
+      perMillion(m.pricing?.output_cost_per_token),
+      seconds(m.timeout_ms),
+      seconds(m.stream_timeout_ms)
+    ]),
+    columns
+  )
+
+const isoDate = (epochSeconds: number | undefined): string =>
+  epochSeconds === undefined ? "-" : new Date(epochSeconds * 1000).toISOString().replace(/\.\d+Z$/, "Z")
+
+export const filesTable = (files: ReadonlyArray<Files.FileObject>, columns: number | undefined): string =>
+  table(
+    ["ID", "BYTES", "CREATED", "PURPOSE", "FILENAME"],
+    files.map((f) => [
+      f.id,
+      f.bytes === undefined ? "-" : String(f.bytes),
+      isoDate(f.created_at),
+      f.purpose ?? "-",
+      f.filename ?? "-"
+    ]),
+    columns
+  )
 
 export const describeError = (error: unknown): string => {
   if (NexosError.isNexosError(error)) {
