@@ -358,9 +358,12 @@ const chatCommand = Command.make("chat", {
         }),
       after: (exit, shown) =>
         Effect.sync(() => {
-          if (Exit.isSuccess(exit) || Cause.isInterruptedOnly(exit.cause)) {
-            if (Exit.isFailure(exit)) err.write(Output.dim(err, "(stopped)") + "\n")
+          if (Exit.isSuccess(exit)) {
             history.push({ role: "assistant", content: shown.text })
+          } else if (Cause.isInterruptedOnly(exit.cause)) {
+            err.write(Output.dim(err, "(stopped)") + "\n")
+            if (shown.text === "") history.pop()
+            else history.push({ role: "assistant", content: shown.text })
           } else {
             history.pop()
             err.write(`nexos: ${Output.red(err, Output.describeError(Cause.squash(exit.cause)))}\n`)

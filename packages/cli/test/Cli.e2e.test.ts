@@ -1,13 +1,15 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Fault from "@nexos-effect/testing/Fault"
 import * as MockGateway from "@nexos-effect/testing/MockGateway"
+import * as Reply from "@nexos-effect/testing/Reply"
 import { Effect } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { afterAll } from "vitest"
+import { afterAll, beforeAll } from "vitest"
 import * as Processes from "./support/processes.js"
 
+beforeAll(() => Processes.build(), 120_000)
 afterAll(() => Processes.killAll())
 
 const cliPackage = JSON.parse(
@@ -218,6 +220,202 @@ layer(MockGateway.layer(gatewayOptions), { timeout: 180_000, excludeTestServices
           assert.deepStrictEqual(failed, ["key-0007", "key-0057", "key-0107", "key-0157", "key-0207", "key-0257"])
           assert.include(result.stderr, "300 of 300 keys done (294 succeeded, 6 failed, 0 already in")
           assert.include(result.stderr, "6 keys failed")
+          Fs.rmSync(dir, { recursive: true, force: true })
+        }),
+      180_000
+    )
+
+    it.effect(
+      "chat --json-schema sends the file's schema as strict json_schema and prints the checked JSON",
+      () =>
+        Effect.gen(function*() {
+          const gateway = yield* MockGateway.MockGateway
+          yield* gateway.reset
+          const dir = tempDir()
+          const file = Path.join(dir, "person.json")
+          const schema = {
+            type: "object",
+            properties: {
+              name: { type: "string" },
+              age: { type: ["integer", "null"] },
+              role: { type: "string", enum: ["admin", "user"] },
+              tags: { type: "array", items: { type: "string" } }
+            },
+            required: ["name", "age", "role", "tags"],
+            additionalProperties: false
+          }
+          Fs.writeFileSync(file, JSON.stringify(schema))
+          const result = yield* Effect.promise(() =>
+            Processes.run(["chat", "--json-schema", file, "who is Ada?"], { env: envOf(gateway) })
+          )
+          assert.strictEqual(result.code, 0, result.stderr)
+          const printed = JSON.parse(result.stdout) as Record<string, unknown>
+          assert.deepStrictEqual(Object.keys(printed).sort(), ["age", "name", "role", "tags"])
+          assert.include(["admin", "user"], printed.role)
+          const [request] = yield* gateway.requests
+          assert.deepStrictEqual((request.body as { response_format: unknown }).response_format, {
+            type: "json_schema",
+            json_schema: { name: "person", schema, strict: true }
+          })
+          yield* gateway.reset
+          yield* gateway.enqueue(Reply.text(JSON.stringify({ name: "Ada", age: 36.5, role: "queen", tags: [] })))
+          const bad = yield* Effect.promise(() =>
+            Processes.run(["chat", "--json-schema", file, "who is Ada?"], { env: envOf(gateway) })
+          )
+          assert.strictEqual(bad.code, 1)
+          assert.strictEqual(bad.stdout, "")
+          const [second] = yield* gateway.requests
+          assert.include(bad.stderr, `OutputMismatch: The answer does not fit the schema`)
+          assert.include(bad.stderr, `request id ${second.id}`)
+          assert.include(bad.stderr, "role")
+          assert.notInclude(bad.stderr, "    at ")
+          Fs.writeFileSync(file, JSON.stringify({ type: "object", properties: { x: { type: "strange" } } }))
+          const unsupported = yield* Effect.promise(() =>
+            Processes.run(["chat", "--json-schema", file, "hi"], { env: envOf(gateway) })
+          )
+          assert.strictEqual(unsupported.code, 2)
+          assert.include(unsupported.stderr, `--json-schema ${file}: at $.x: unknown type "strange"`)
+          Fs.rmSync(dir, { recursive: true, force: true })
+        }),
+      180_000
+    )
+
+    it.effect("files upload, list, get (and --content), rm", () =>
+      Effect.gen(function*() {
+        const gateway = yield* MockGateway.MockGateway
+        const dir = tempDir()
+        const file = Path.join(dir, "prompts.jsonl")
+        writeInput(file, 20)
+        const size = Fs.statSync(file).size
+        const env = envOf(gateway)
+        const uploaded = yield* Effect.promise(() => Processes.run(["files", "upload", file], { env }))
+        assert.strictEqual(uploaded.code, 0, uploaded.stderr)
+        const id = uploaded.stdout.trim()
+        assert.match(id, /^file-/)
+        assert.include(uploaded.stderr, `uploaded prompts.jsonl (${size} bytes, purpose batch)`)
+        const listed = yield* Effect.promise(() => Processes.run(["files", "list"], { env }))
+        assert.strictEqual(listed.code, 0, listed.stderr)
+        assert.match(listed.stdout, /^ID\s+BYTES\s+CREATED\s+PURPOSE\s+FILENAME\n/)
+        assert.match(listed.stdout, new RegExp(`\\n${id}\\s+${size}\\s+\\S+Z\\s+batch\\s+prompts\\.jsonl\\n`))
+        const got = yield* Effect.promise(() => Processes.run(["files", "get", id], { env }))
+        assert.strictEqual(got.code, 0, got.stderr)
+        const described = JSON.parse(got.stdout) as { id: string; bytes: number; filename: string }
+        assert.deepStrictEqual([described.id, described.bytes, described.filename], [id, size, "prompts.jsonl"])
+        const content = yield* Effect.promise(() => Processes.run(["files", "get", "--content", id], { env }))
+        assert.strictEqual(content.stdout, Fs.readFileSync(file, "utf8"))
+        const removed = yield* Effect.promise(() => Processes.run(["files", "rm", id], { env }))
+        assert.strictEqual(removed.code, 0, removed.stderr)
+        assert.strictEqual(removed.stdout, `deleted ${id}\n`)
+        const missing = yield* Effect.promise(() => Processes.run(["files", "get", id], { env }))
+        assert.strictEqual(missing.code, 1)
+        assert.include(missing.stderr, "NotFound")
+        Fs.rmSync(dir, { recursive: true, force: true })
+      }), 180_000)
+
+    it.effect(
+      "batch --remote: interrupted after the batch is created, re-attached by its id; each key once, one batch",
+      () =>
+        Effect.gen(function*() {
+          const gateway = yield* MockGateway.MockGateway
+          yield* gateway.reset
+          const dir = tempDir()
+          const input = Path.join(dir, "in.jsonl")
+          const output = Path.join(dir, "out.jsonl")
+          writeInput(input, 40, (i) => i === 13)
+          Fs.appendFileSync(input, "not json\n")
+          const first = Processes.start(["batch", input, "-o", output, "--remote", "--poll-every", "30"], {
+            env: envOf(gateway)
+          })
+          yield* Effect.promise(() => waitFor(() => /batch \S+ created/.test(first.stderr())))
+          first.signal("SIGINT")
+          const stopped = yield* Effect.promise(() => first.finished)
+          assert.strictEqual(stopped.code, 130, stopped.stderr)
+          const batchId = /batch (\S+) created/.exec(stopped.stderr)![1]
+          const reattach = `nexos batch ${input} -o ${output} --remote --batch-id ${batchId}`
+          assert.include(
+            stopped.stderr,
+            `interrupted: batch ${batchId} keeps running on the gateway; re-attach with: ${reattach}`
+          )
+          assert.deepStrictEqual(outputLines(output).map((l) => l.custom_id), ["line-41"])
+          const second = yield* Effect.promise(() =>
+            Processes.run([...reattach.split(" ").slice(1), "--poll-every", "0.05"], { env: envOf(gateway) })
+          )
+          assert.strictEqual(second.code, 1, second.stderr)
+          assert.include(second.stderr, "41 of 41 keys done (39 succeeded, 1 failed, 1 already in")
+          const lines = outputLines(output)
+          assert.strictEqual(lines.length, 41)
+          assert.strictEqual(new Set(lines.map((l) => l.custom_id)).size, 41)
+          const failed = lines.filter((l) => l.error !== null || l.response?.status_code !== 200).map((l) =>
+            l.custom_id
+          ).sort()
+          assert.deepStrictEqual(failed, ["key-0013", "line-41"])
+          const created = (yield* gateway.requests).filter((r) => r.method === "POST" && r.path === "/v1/batches")
+          assert.strictEqual(created.length, 1)
+          Fs.rmSync(dir, { recursive: true, force: true })
+        }),
+      180_000
+    )
+
+    it.effect(
+      "under a pseudo-terminal: the progress bar redraws in place; chat is a conversation (Ctrl-C stops an answer)",
+      () =>
+        Effect.gen(function*() {
+          const gateway = yield* MockGateway.MockGateway
+          yield* gateway.reset
+          const dir = tempDir()
+          const input = Path.join(dir, "in.jsonl")
+          const output = Path.join(dir, "out.jsonl")
+          writeInput(input, 60)
+          yield* gateway.setFault(Fault.delay(40))
+          const bar = yield* Effect.promise(() =>
+            Processes.run([], {
+              env: envOf(gateway),
+              command: [
+                "script",
+                "-qfec",
+                `stty cols 90; ${Processes.commandLine(["batch", input, "-o", output, "--concurrency", "2"])}`,
+                "/dev/null"
+              ]
+            })
+          )
+          yield* gateway.setFault(undefined)
+          assert.strictEqual(bar.code, 0, bar.stdout)
+          const redraws = bar.stdout.split("\r").filter((part) => part.startsWith(`${input} `))
+          assert.isAbove(redraws.length, 3, bar.stdout)
+          assert.include(bar.stdout, "\x1b[K")
+          assert.isTrue(redraws.every((part) => part.split("\x1b[K")[0].length <= 90), bar.stdout)
+          assert.include(bar.stdout, "60 of 60 keys done")
+          assert.strictEqual(outputLines(output).length, 60)
+
+          yield* gateway.reset
+          const chat = Processes.start([], {
+            env: envOf(gateway),
+            keepStdinOpen: true,
+            command: ["script", "-qfec", Processes.commandLine(["chat"]), "/dev/null"]
+          })
+          const waitOutput = (pattern: RegExp) => Effect.promise(() => waitFor(() => pattern.test(chat.stdout())))
+          yield* waitOutput(/> /)
+          chat.write("first question\r")
+          yield* waitOutput(/You said: first question/)
+          yield* gateway.setFault(Fault.delay(20_000))
+          chat.write("a slow one\r")
+          yield* gateway.awaitRequests(2)
+          chat.write("\x03")
+          yield* waitOutput(/\(stopped\)/)
+          yield* gateway.setFault(undefined)
+          chat.write("second question\r")
+          yield* waitOutput(/You said: second question/)
+          chat.write("\x04")
+          const ended = yield* Effect.promise(() => chat.finished)
+          assert.strictEqual(ended.code, 0, ended.stdout)
+          const requests = yield* gateway.requests
+          const chats = requests.filter((r) => r.path === "/v1/chat/completions")
+          assert.strictEqual(chats.length, 3)
+          const messages = (chats[2].body as { messages: Array<{ role: string; content: string }> }).messages
+          assert.deepStrictEqual(messages.map((m) => m.role), ["user", "assistant", "user"])
+          assert.strictEqual(messages[0].content, "first question")
+          assert.include(messages[1].content, "You said: first question")
+          assert.strictEqual(messages[2].content, "second question")
           Fs.rmSync(dir, { recursive: true, force: true })
         }),
       180_000

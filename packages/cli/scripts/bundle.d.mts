@@ -1,0 +1,3 @@
+export declare const packageDir: string
+export declare const defaultOutdir: string
+export declare const bundle: (outdir?: string) => Promise<string>
