@@ -159,8 +159,12 @@ export const targets = (series: ReadonlyArray<Series>): Array<Target> => {
   const cps = (id: string) => m(id, "chunksPerSec")
   const floor20k = cps("stream20k:raw-floor")
   const openai20k = cps("stream20k:openai-create")
-  for (const v of ["nexos-client-stream", "nexos-events"]) {
-    const label = v === "nexos-events" ? "events layer" : "client stream"
+  for (const v of ["nexos-client-stream", "nexos-client-stream-undici", "nexos-events"]) {
+    const label = v === "nexos-events"
+      ? "events layer"
+      : v === "nexos-client-stream"
+      ? "client stream"
+      : "client stream (layerUndici)"
     atLeast(`${label} (20k burst) vs raw floor`, ratio(cps(`stream20k:${v}`), floor20k), 0.6)
     atLeast(`${label} (20k burst) vs openai create() iteration`, ratio(cps(`stream20k:${v}`), openai20k), 1.7)
   }
@@ -182,6 +186,17 @@ export const targets = (series: ReadonlyArray<Series>): Array<Target> => {
     0.8
   )
 
+  for (
+    const [g, label, min] of [["plain-c1", "sequential", 0.55], ["plain-c16", "16 in flight", 0.5], [
+      "plain-c64",
+      "64 in flight",
+      0.45
+    ]] as const
+  ) {
+    const rps = m(`${g}:nexos-create-undici`, "rps")
+    atLeast(`create() on layerUndici, ${label}, vs undici.request`, ratio(rps, m(`${g}:raw-undici`, "rps")), min)
+    atLeast(`create() on layerUndici, ${label}, vs openai create()`, ratio(rps, m(`${g}:openai`, "rps")), 2)
+  }
   atLeast(
     "10k Batch.run at concurrency 64 vs 10k create() calls with Effect.forEach at 64",
     ratio(m("plain-c64:nexos-batch", "rps"), m("plain-c64:nexos-create-calls", "rps")),
@@ -252,7 +267,7 @@ export const targets = (series: ReadonlyArray<Series>): Array<Target> => {
       "<= 1.50×"
     )
   }
-  for (const v of ["nexos-events", "nexos-client-stream"]) {
+  for (const v of ["nexos-events", "nexos-client-stream", "nexos-client-stream-undici"]) {
     const g20 = m(`mem20k:${v}`, "growthMB")
     const g200 = m(`mem200k:${v}`, "growthMB")
     const r = g20 === undefined || g200 === undefined ? undefined : g200 / Math.max(g20, 1)
@@ -276,6 +291,18 @@ export const targets = (series: ReadonlyArray<Series>): Array<Target> => {
     firstRatio === undefined ? "" : `${times(firstRatio)} (${ms(first!)} ms vs ${ms(openaiFirst!)} ms)`,
     "<= 1.50×"
   )
+  const platformFirst = m("stream1k:effect-bytes", "firstMs")
+  for (const v of ["nexos-client-stream", "nexos-client-stream-undici"]) {
+    const clientFirstMs = m(`stream1k:${v}`, "firstMs")
+    const r = ratio(clientFirstMs, platformFirst)
+    atMost(
+      `first 1k stream in a fresh process (${v}) vs bare Effect + @effect/platform HttpClient (effect-bytes)`,
+      r,
+      1.1,
+      r === undefined ? "" : `${times(r)} (${ms(clientFirstMs!)} ms vs ${ms(platformFirst!)} ms)`,
+      "<= 1.10×"
+    )
+  }
   return out
 }
 
@@ -420,7 +447,7 @@ export const render = (r: Results): string => {
     for (const g of plainGroups) head.push(`${g.slice(6)} req/s`, `${g.slice(6)} spread`, "× raw", "× openai")
     out.push(table(
       head,
-      ["raw-undici", "openai", "effect-http", "nexos-create"].map((variant) => {
+      ["raw-undici", "openai", "effect-floor", "effect-http", "nexos-create", "nexos-create-undici"].map((variant) => {
         const row = [variant]
         for (const g of plainGroups) {
           const s = byId(`${g}:${variant}`)

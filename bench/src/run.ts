@@ -126,8 +126,11 @@ const STREAM_VARIANTS = [
   "nexos-decodeSse",
   "nexos-events",
   "nexos-accumulate",
-  "nexos-client-stream"
+  "nexos-client-stream",
+  "nexos-client-stream-undici"
 ]
+
+const PLAIN_VARIANTS = ["raw-undici", "openai", "effect-floor", "effect-http", "nexos-create", "nexos-create-undici"]
 
 const plans = (): Array<Array<Plan>> => {
   const groups: Array<Array<Plan>> = []
@@ -213,7 +216,7 @@ const plans = (): Array<Array<Plan>> => {
   if (ONLY.has("plain")) {
     const [requests, warm] = QUICK ? [1000, 100] : [2000, 200]
     for (const concurrency of [1, 16]) {
-      groups.push(["raw-undici", "openai", "effect-http", "nexos-create"].map((variant) => ({
+      groups.push(PLAIN_VARIANTS.map((variant) => ({
         id: `plain-c${concurrency}:${variant}`,
         group: `plain-c${concurrency}`,
         variant,
@@ -234,7 +237,7 @@ const plans = (): Array<Array<Plan>> => {
     }
   }
   if (ONLY.has("c64")) {
-    groups.push(["raw-undici", "effect-http", "nexos-create", "nexos-create-calls", "nexos-batch"].map((variant) => ({
+    groups.push([...PLAIN_VARIANTS, "nexos-create-calls", "nexos-batch"].map((variant) => ({
       id: `plain-c64:${variant}`,
       group: "plain-c64",
       variant,
@@ -288,9 +291,11 @@ const plans = (): Array<Array<Plan>> => {
       mem("openai-create", 20000),
       mem("nexos-events", 20000),
       mem("nexos-client-stream", 20000),
+      mem("nexos-client-stream-undici", 20000),
       mem("raw-floor", 200000),
       mem("nexos-events", 200000),
-      mem("nexos-client-stream", 200000)
+      mem("nexos-client-stream", 200000),
+      mem("nexos-client-stream-undici", 200000)
     ])
   }
   return groups

@@ -284,6 +284,25 @@ const loadNexosClient = async () => {
   return { Effect, Stream, runtime, service }
 }
 
+// ---- the client on its own transport: NexosClient.layerUndici
+
+const loadNexosUndiciClient = async () => {
+  const [Effect, Stream, ManagedRuntime, Redacted, NexosClient, RetryPolicy] = await Promise.all([
+    import("effect/Effect"),
+    import("effect/Stream"),
+    import("effect/ManagedRuntime"),
+    import("effect/Redacted"),
+    import("@nexos-effect/client/NexosClient"),
+    import("@nexos-effect/client/RetryPolicy")
+  ])
+  const runtime = ManagedRuntime.make(
+    NexosClient.layerUndici({ apiKey: Redacted.make("k"), baseUrl: `${ORIGIN}/v1`, retry: RetryPolicy.none })
+  )
+  disposers.push(() => runtime.dispose())
+  const service = await runtime.runPromise(NexosClient.NexosClient)
+  return { Effect, Stream, runtime, service }
+}
+
 const chatRequest: ChatCompletionRequest.ChatCompletionRequest = plainBody
 const chatStreamRequest: ChatCompletionRequest.ChatCompletionRequest = streamBody
 
@@ -352,6 +371,13 @@ const streamVariants: Record<string, () => Promise<StreamRun>> = {
     const [kit, ChatStream] = await Promise.all([loadEffectKit(), loadChatStream()])
     return (n) => kit.run(ChatStream.accumulate(ChatStream.decodeSse(kit.bytes(n)))).then(completionOutcome)
   },
+  /** The same on `NexosClient.layerUndici`. */
+  "nexos-client-stream-undici": async () => {
+    const { Stream, runtime, service } = await loadNexosUndiciClient()
+    const count = countEvents(Stream)
+    return (n) =>
+      runtime.runPromise(count(service.chat.completions.stream(chatStreamRequest, { headers: mockHeaders(n) })))
+  },
   /** The full client: `service.chat.completions.stream(request)` -> events counted. */
   "nexos-client-stream": async () => {
     const { Stream, runtime, service } = await loadNexosClient()
@@ -397,6 +423,23 @@ const plainVariants: Record<string, () => Promise<PlainRun>> = {
       checkCompletion(await client.chat.completions.create(plainBody))
     }
     return (total, concurrency, stop) => pool(total, concurrency, stop, once)
+  },
+  /** The Effect floor: one `Effect.tryPromise` around `undici.request` + `JSON.parse`, looped like the client. */
+  "effect-floor": async () => {
+    const [undici, Effect] = await Promise.all([loadUndici(), import("effect/Effect")])
+    const once = Effect.tryPromise(async () => {
+      const r = await undici.request(URL, { method: "POST", headers: rawPlainHeaders, body: plainBodyJson })
+      const o = JSON.parse(await r.body.text()) as { object?: unknown; choices?: ReadonlyArray<unknown> }
+      if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}`)
+      return o
+    })
+    return effectPool(Effect, { runPromise: Effect.runPromise }, once)
+  },
+  /** The client's `create` on `NexosClient.layerUndici` (its own transport), looped like `nexos-create`. */
+  "nexos-create-undici": async () => {
+    const { Effect, runtime, service } = await loadNexosUndiciClient()
+    const once = service.chat.completions.create(chatRequest)
+    return effectPool(Effect, runtime, once)
   },
   /** The transport alone: `NodeHttpClient.layerUndici` with tracing off + `JSON.parse`, no validation or policy. */
   "effect-http": async () => {

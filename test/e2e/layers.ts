@@ -12,3 +12,13 @@ export const clientOnMock = (
     Effect.map(MockGateway.MockGateway, (gw) =>
       NexosClient.layer({ apiKey: Redacted.make(gw.apiKey), baseUrl: gw.url, ...client }))
   ).pipe(Layer.provide(NodeHttpClient.layerUndici), Layer.provideMerge(MockGateway.layer(gateway)))
+
+/** The same over `NexosClient.layerUndici` (the client's own transport, abort timers instead of fibers). */
+export const undiciClientOnMock = (
+  gateway: MockGateway.Options = {},
+  client: Partial<Omit<NexosClient.UndiciOptions, "apiKey" | "baseUrl">> = {}
+) =>
+  Layer.unwrapEffect(
+    Effect.map(MockGateway.MockGateway, (gw) =>
+      NexosClient.layerUndici({ apiKey: Redacted.make(gw.apiKey), baseUrl: gw.url, ...client }))
+  ).pipe(Layer.provideMerge(MockGateway.layer(gateway)))

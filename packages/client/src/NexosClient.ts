@@ -15,6 +15,7 @@ import * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionReque
 import * as Embeddings from "@nexos-effect/schema/Embeddings"
 import * as Models from "@nexos-effect/schema/Models"
 import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -27,7 +28,10 @@ import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
+import type * as Undici from "undici"
 import type * as ChatEvent from "./ChatEvent.js"
 import * as ChatStream from "./ChatStream.js"
 import * as AgentsApi from "./internal/agents.js"
@@ -43,6 +47,7 @@ import * as SpanAttributes from "./internal/spanAttributes.js"
 import * as SseStream from "./internal/sseStream.js"
 import * as Structured from "./internal/structured.js"
 import * as Transport from "./internal/transport.js"
+import * as UndiciTransport from "./internal/undici.js"
 import * as NexosError from "./NexosError.js"
 import * as ResponseMeta from "./ResponseMeta.js"
 import * as RetryPolicy from "./RetryPolicy.js"
@@ -417,19 +422,20 @@ const invalid = (issues: ReadonlyArray<ChatCompletionRequest.Issue>, what: strin
 
 const validateEmbeddings = Schema.validateEither(Embeddings.EmbeddingsRequest, { errors: "all" })
 
-const operationSpan = (operation: string, model: string | undefined) =>
-  Effect.withSpan(model === undefined ? operation : `${operation} ${model}`, {
-    kind: "client",
-    captureStackTrace: false,
-    attributes: {
-      "gen_ai.operation.name": operation,
-      "gen_ai.provider.name": "nexos",
-      ...(model === undefined ? {} : { "gen_ai.request.model": model })
-    }
-  })
+const operationSpan = <A, E>(
+  operation: string,
+  model: string | undefined,
+  f: (span: Tracer.Span | undefined) => Effect.Effect<A, E>
+): Effect.Effect<A, E> =>
+  Transport.withSpan(model === undefined ? operation : `${operation} ${model}`, {
+    "gen_ai.operation.name": operation,
+    "gen_ai.provider.name": "nexos",
+    ...(model === undefined ? {} : { "gen_ai.request.model": model })
+  }, f)
 
-const annotateCompletion = (completion: ChatCompletion.ChatCompletion) =>
-  Effect.annotateCurrentSpan(SpanAttributes.ofCompletion(completion))
+const annotateCompletion = (span: Tracer.Span | undefined, completion: ChatCompletion.ChatCompletion): void => {
+  if (span !== undefined) Transport.annotate(span, SpanAttributes.ofCompletion(completion))
+}
 
 const streamSpanOptions = (model: string) => ({
   kind: "client" as const,
@@ -441,6 +447,11 @@ const streamSpanOptions = (model: string) => ({
     "gen_ai.request.stream": true
   }
 })
+
+interface OpenedStream {
+  readonly meta: ResponseMeta.ResponseMeta
+  readonly chunks: Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, NexosError.NexosError>
+}
 
 const attachToFirst = (meta: ResponseMeta.ResponseMeta) =>
 <E, R>(
@@ -465,10 +476,23 @@ const attachToFirst = (meta: ResponseMeta.ResponseMeta) =>
  * @category constructors
  */
 export const make = (options: Options): Effect.Effect<Service, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Effect.flatMap(
+    HttpClient.HttpClient,
+    (client) => build(options, HttpClient.withTracerDisabledWhen(client, () => true), undefined)
+  )
+
+/** The service over `platform` (`transformClient` applied); with `native` (the client's own undici transport, no
+ * `transformClient`), attempts go straight to it under abort timers. */
+const build = (
+  options: Options,
+  platform: HttpClient.HttpClient,
+  native: UndiciTransport.Native | undefined
+): Effect.Effect<Service, ConfigError.ConfigError> =>
   Effect.gen(function*() {
     const config = yield* resolve(options)
-    const platform = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
     const client = options.transformClient === undefined ? platform : options.transformClient(platform)
+    const scoped = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      native === undefined ? Transport.withRedactedHeaders(config)(effect) : effect
     const readCompletion = Transport.readJsonWithMeta(decodeCompletion)(config)
     const readModels = Transport.readJson(Transport.schemaDecoder(Models.ModelList))(config)
     const readEmbeddings = Transport.readJson(Transport.schemaDecoder(Embeddings.EmbeddingsResponse))(config)
@@ -476,17 +500,27 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
     const overridesFor = (options: RequestOptions | undefined) =>
       Effect.map(FiberRef.get(currentRequestOptions), (context) => mergeOptions(context, options))
 
-    const deadlineOf = (overrides: RequestOptions) => Duration.decode(overrides.deadline ?? config.deadline)
+    const deadlineOf = (overrides: RequestOptions) =>
+      overrides.deadline === undefined ? config.deadline : Duration.decode(overrides.deadline)
 
-    const execute: Endpoint.Execute = (build, options, read) =>
-      Effect.flatMap(overridesFor(options), (overrides) => {
+    const execute: Endpoint.Execute = <A>(
+      build: (overrides: RequestOptions) => HttpClientRequest.HttpClientRequest,
+      options: RequestOptions | undefined,
+      read: Endpoint.Read<A>
+    ) =>
+      Effect.withFiberRuntime<A, NexosError.NexosError>((fiber) => {
+        const overrides = mergeOptions(fiber.getFiberRef(currentRequestOptions), options)
         const progress = Transport.makeProgress()
-        return Transport.withDeadline(
-          Transport.send(client, config, build(overrides), overrides, read, progress),
+        const request = build(overrides)
+        if (native !== undefined) {
+          return Transport.sendNative(native, config, request, overrides, read, progress, deadlineOf(overrides))
+        }
+        return scoped(Transport.withDeadline(
+          Transport.send(client, config, request, overrides, read, progress),
           deadlineOf(overrides),
           progress
-        )
-      }).pipe(Transport.withRedactedHeaders(config))
+        ))
+      })
 
     const call = <A>(
       method: "GET" | "POST",
@@ -501,29 +535,31 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
       options?: RequestOptions
     ): Effect.Effect<CompletionWithMeta, NexosError.NexosError> => {
       if (request.stream === true) {
-        return Effect.flatMap(overridesFor(options), (overrides) => {
-          const progress = Transport.makeProgress()
-          return Transport.withDeadline(
-            Effect.flatMap(
-              openStream(request, overrides, progress),
-              ({ chunks, meta }) => Effect.map(ChatStream.accumulate(chunks), (completion) => ({ completion, meta }))
-            ),
-            deadlineOf(overrides),
-            progress
-          )
-        }).pipe(
-          Effect.tap(({ completion }) => annotateCompletion(completion)),
-          operationSpan("chat", request.model)
-        )
+        return operationSpan("chat", request.model, (span) =>
+          Effect.flatMap(overridesFor(options), (overrides) => {
+            const progress = Transport.makeProgress()
+            return Transport.withDeadline(
+              Effect.flatMap(
+                openStream(request, overrides, progress),
+                ({ chunks, meta }) => Effect.map(ChatStream.accumulate(chunks), (completion) => ({ completion, meta }))
+              ),
+              deadlineOf(overrides),
+              progress
+            )
+          }).pipe(Effect.map((result) => {
+            annotateCompletion(span, result.completion)
+            return result
+          })))
       }
-      return Either.match(ChatCompletionRequest.validate(request), {
-        onLeft: (issues) => Effect.fail(invalid(issues, "chat completion request")),
-        onRight: (encoded) =>
-          call("POST", "/chat/completions", encoded, options, readCompletion).pipe(
-            Effect.map(({ meta, value }) => ({ completion: value, meta })),
-            Effect.tap(({ completion }) => annotateCompletion(completion))
-          )
-      }).pipe(operationSpan("chat", request.model))
+      return operationSpan("chat", request.model, (span) =>
+        Either.match(ChatCompletionRequest.validate(request), {
+          onLeft: (issues) => Effect.fail(invalid(issues, "chat completion request")),
+          onRight: (encoded) =>
+            Effect.map(call("POST", "/chat/completions", encoded, options, readCompletion), ({ meta, value }) => {
+              annotateCompletion(span, value)
+              return { completion: value, meta }
+            })
+        }))
     }
 
     const create = (request: ChatCompletionRequest.ChatCompletionRequest, options?: RequestOptions) =>
@@ -543,16 +579,21 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
         {
           onLeft: (issues) => Effect.fail(invalid(issues, "chat completion request")),
           onRight: (encoded) =>
-            Effect.flatMap(Effect.clock, (clock) => {
+            scoped(Effect.withFiberRuntime<OpenedStream, NexosError.NexosError>((fiber) => {
+              const clock = fiber.currentDefaultServices.unsafeMap.get(Clock.Clock.key) as Clock.Clock
               const httpRequest = Transport.buildRequest(config, "POST", "/chat/completions", encoded, overrides)
                 .pipe(HttpClientRequest.setHeader("accept", "text/event-stream"))
               const startedAt = clock.unsafeCurrentTimeMillis()
+              const span = Transport.spanOf(fiber)
+              const read = Transport.readStream(config)
               return Effect.flatMap(
-                Transport.send(client, config, httpRequest, overrides, Transport.readStream(config), progress),
+                native === undefined
+                  ? Transport.send(client, config, httpRequest, overrides, read, progress)
+                  : Transport.sendNative(native, config, httpRequest, overrides, read, progress, Duration.infinity),
                 ({ chunks: whole, response }) =>
                   Effect.map(
-                    Effect.zip(Transport.metaOf(response), Effect.option(Effect.currentSpan)),
-                    ([meta, span]) => {
+                    Transport.metaOf(config, response),
+                    (meta) => {
                       const summary = new SpanAttributes.ChunkSummary(startedAt, () => clock.unsafeCurrentTimeMillis())
                       const requestId = meta.requestId
                       const tagged = requestId === undefined ? {} : { requestId }
@@ -574,14 +615,14 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
                         attachToFirst(meta),
                         Stream.mapChunks(summary.observe),
                         Stream.ensuring(Effect.sync(() => {
-                          if (span._tag === "Some") summary.annotate(span.value)
+                          if (span !== undefined) summary.annotate(span)
                         }))
                       )
                       return { meta, chunks }
                     }
                   )
               )
-            }).pipe(Transport.withRedactedHeaders(config))
+            }))
         }
       )
 
@@ -600,7 +641,17 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
           deadlineOf(overrides),
           progress
         )
-      })).pipe(Stream.withSpan(`chat ${request.model}`, streamSpanOptions(request.model)))
+      })).pipe((stream) =>
+        Stream.unwrap(
+          Effect.withFiberRuntime((fiber) =>
+            Effect.succeed(
+              Transport.isTracing(fiber)
+                ? Stream.withSpan(stream, `chat ${request.model}`, streamSpanOptions(request.model))
+                : stream
+            )
+          )
+        )
+      )
 
     const streamChunks = (request: ChatCompletionRequest.ChatCompletionRequest, options?: RequestOptions) =>
       streaming(request, options, (chunks) => chunks)
@@ -612,13 +663,14 @@ export const make = (options: Options): Effect.Effect<Service, ConfigError.Confi
       ChatStream.eventsWithCompletion(streamChunks(request, options))
 
     const listModels = (options?: RequestOptions) =>
-      call("GET", "/models", undefined, options, readModels).pipe(operationSpan("models", undefined))
+      operationSpan("models", undefined, () => call("GET", "/models", undefined, options, readModels))
 
     const createEmbeddings = (request: Embeddings.EmbeddingsRequest, options?: RequestOptions) =>
-      Either.match(validateEmbeddings(request), {
-        onLeft: (error) => Effect.fail(invalid(ChatCompletionRequest.issuesOf(error), "embeddings request")),
-        onRight: (valid) => call("POST", "/embeddings", valid, options, readEmbeddings)
-      }).pipe(operationSpan("embeddings", request.model))
+      operationSpan("embeddings", request.model, () =>
+        Either.match(validateEmbeddings(request), {
+          onLeft: (error) => Effect.fail(invalid(ChatCompletionRequest.issuesOf(error), "embeddings request")),
+          onRight: (valid) => call("POST", "/embeddings", valid, options, readEmbeddings)
+        }))
 
     return {
       chat: {
@@ -690,15 +742,99 @@ export const layer = (options: Options): Layer.Layer<NexosClient, ConfigError.Co
 export const layerConfig = (
   options: ConfigOptions = {}
 ): Layer.Layer<NexosClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.effect(
+  Layer.effect(NexosClient, Effect.flatMap(readConfig(options), make))
+
+const readConfig = (options: ConfigOptions): Effect.Effect<Options, ConfigError.ConfigError> =>
+  Effect.gen(function*() {
+    const resolved: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(options)) {
+      if (value !== undefined) resolved[key] = Config.isConfig(value) ? yield* value : value
+    }
+    resolved.apiKey ??= yield* Config.redacted("NEXOS_API_KEY")
+    resolved.baseUrl ??= yield* Config.string("NEXOS_BASE_URL").pipe(Config.withDefault(defaultBaseUrl))
+    return resolved as unknown as Options
+  })
+
+/**
+ * Options of `layerUndici`: those of `layer`, and the undici `Dispatcher` to send through.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UndiciOptions extends Options {
+  /** An undici `Dispatcher` (an `Agent` with its own connection limits, a `ProxyAgent`, a `MockAgent`). Default: an
+   * `Agent` of the layer's own, destroyed when the layer is released. */
+  readonly dispatcher?: Undici.Dispatcher
+}
+
+const loadUndici = Effect.promise(() => import("undici"))
+
+const undiciService = (options: UndiciOptions): Effect.Effect<Service, ConfigError.ConfigError, Scope.Scope> =>
+  Effect.flatMap(
+    options.dispatcher !== undefined
+      ? Effect.succeed(options.dispatcher)
+      : Effect.acquireRelease(
+        Effect.map(loadUndici, (undici): Undici.Dispatcher => new undici.Agent()),
+        (agent) => Effect.promise(() => agent.destroy())
+      ),
+    (dispatcher) => {
+      const native = UndiciTransport.make(dispatcher)
+      return build(options, native.client, options.transformClient === undefined ? native : undefined)
+    }
+  )
+
+/**
+ * The client on a transport of its own over undici (no `HttpClient` to provide): the fast way to run it on Node.
+ * Each attempt is bounded by a timer that aborts its request (the per-attempt timeout, or what is left of the
+ * deadline), response bodies are read once, and interrupting a call or closing a stream early aborts its request.
+ * Everything else behaves as with `layer`; with `transformClient`, the middleware gets this transport as an
+ * `HttpClient` and the call runs as with `layer`.
+ *
+ * @example
+ * ```ts
+ * import { NexosClient } from "@nexos-effect/client"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const NexosLive = NexosClient.layerUndici({ apiKey: Redacted.make("my-key"), timeout: "2 minutes" })
+ * const answer = Effect.flatMap(NexosClient.NexosClient, (nexos) =>
+ *   nexos.chat.completions.create({ model: "GPT 5.4 mini", messages: [{ role: "user", content: "Hi" }] })
+ * ).pipe(Effect.provide(NexosLive))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerUndici = (options: UndiciOptions): Layer.Layer<NexosClient, ConfigError.ConfigError> =>
+  Layer.scoped(NexosClient, undiciService(options))
+
+/**
+ * Options of `layerUndiciConfig`: those of `layerConfig`, and the undici `Dispatcher` to send through.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type UndiciConfigOptions = ConfigOptions & { readonly dispatcher?: Undici.Dispatcher }
+
+/**
+ * `layerUndici` configured as `layerConfig` is: `NEXOS_API_KEY`, `NEXOS_BASE_URL`, or any option as a `Config`.
+ *
+ * @example
+ * ```ts
+ * import { NexosClient } from "@nexos-effect/client"
+ * import { Config } from "effect"
+ *
+ * const NexosLive = NexosClient.layerUndiciConfig({
+ *   timeout: Config.duration("NEXOS_TIMEOUT").pipe(Config.withDefault("2 minutes"))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerUndiciConfig = (
+  options: UndiciConfigOptions = {}
+): Layer.Layer<NexosClient, ConfigError.ConfigError> =>
+  Layer.scoped(
     NexosClient,
-    Effect.gen(function*() {
-      const resolved: Record<string, unknown> = {}
-      for (const [key, value] of Object.entries(options)) {
-        if (value !== undefined) resolved[key] = Config.isConfig(value) ? yield* value : value
-      }
-      resolved.apiKey ??= yield* Config.redacted("NEXOS_API_KEY")
-      resolved.baseUrl ??= yield* Config.string("NEXOS_BASE_URL").pipe(Config.withDefault(defaultBaseUrl))
-      return yield* make(resolved as unknown as Options)
-    })
+    Effect.flatMap(readConfig(options), (resolved) => undiciService(resolved as UndiciOptions))
   )

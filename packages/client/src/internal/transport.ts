@@ -1,24 +1,29 @@
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import * as ApiError from "@nexos-effect/schema/ApiError"
 import type * as ChatCompletionChunk from "@nexos-effect/schema/ChatCompletionChunk"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import type * as NexosClient from "../NexosClient.js"
 import * as NexosError from "../NexosError.js"
 import * as ResponseMeta from "../ResponseMeta.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
 import { SseChunkReader } from "./sse.js"
+import type { Native } from "./undici.js"
 import { DecodeFailure } from "./wireDecode.js"
 
 export interface ResolvedConfig {
@@ -70,8 +75,14 @@ const redactWith = (headers: Headers.Headers, names: ReadonlyArray<string | RegE
 }
 
 /** The headers as a record, with the values of secret headers (`Headers.currentRedactedNames`) as `<redacted>`. */
-export const redactedRecord = (headers: Headers.Headers): Effect.Effect<Record<string, string>> =>
-  Effect.map(FiberRef.get(Headers.currentRedactedNames), (names) => redactWith(headers, names))
+export const redactedRecord = (
+  config: ResolvedConfig,
+  headers: Headers.Headers
+): Effect.Effect<Record<string, string>> =>
+  Effect.map(
+    FiberRef.get(Headers.currentRedactedNames),
+    (names) => redactWith(headers, [...names, ...defaultRedactedHeaders, ...config.redactedHeaders])
+  )
 
 export const secretsOf = (config: ResolvedConfig): ReadonlyArray<string> => [Redacted.value(config.apiKey)]
 
@@ -164,7 +175,7 @@ const failOnStatus = (
   response.status >= 200 && response.status < 300
     ? Effect.succeed(response)
     : Effect.flatMap(
-      Effect.zip(Effect.orElseSucceed(response.text, () => ""), redactedRecord(response.headers)),
+      Effect.zip(Effect.orElseSucceed(response.text, () => ""), redactedRecord(config, response.headers)),
       ([bodyText, headers]) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           Effect.fail(
@@ -178,35 +189,66 @@ const failOnStatus = (
           ))
     )
 
-const attemptFailed = (attempt: number, error: NexosError.NexosError, retryOn: RetryPolicy.RetryOn) =>
-  Effect.flatMap(Clock.currentTimeMillis, (millis) =>
-    Effect.flatMap(Effect.option(Effect.currentSpan), (span) => {
-      if (span._tag === "Some") {
-        span.value.event("nexos.attempt.failed", BigInt(Math.round(millis)) * 1_000_000n, {
-          "nexos.attempt": attempt,
-          "error.type": error._tag,
-          "nexos.retryable": retryOn(error),
-          ...("status" in error && error.status !== undefined ? { "http.response.status_code": error.status } : {})
-        })
-      }
-      return Effect.void
-    }))
+const nativeTracer: Tracer.Tracer = globalValue(
+  Symbol.for("@nexos-effect/client/internal/transport/nativeTracer"),
+  () => Effect.runSync(Effect.tracer)
+)
 
-/**
- * Sends a request under the transport policy: per-attempt timeout (until `read` is done), status classification,
- * and retries of the failures `retryOn` accepts (by default the retryable ones; a timeout after the response
- * started is not retryable). The retry count of each
- * attempt goes out in a header.
- */
-export const send = <A>(
-  client: HttpClient.HttpClient,
-  config: ResolvedConfig,
-  request: HttpClientRequest.HttpClientRequest,
-  overrides: Overrides,
-  read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, NexosError.NexosError>,
-  progress?: Progress
-): Effect.Effect<A, NexosError.NexosError> =>
-  Effect.flatMap(traced(request), (request) => sendTraced(client, config, request, overrides, read, progress))
+/** Whether spans are recorded: tracing is on and a tracer other than Effect's built-in one is installed. */
+export const isTracing = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
+  fiber.currentTracer !== nativeTracer && fiber.getFiberRef(FiberRef.currentTracerEnabled)
+
+/** The current span, when spans are recorded. */
+export const spanOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Tracer.Span | undefined => {
+  if (!isTracing(fiber)) return undefined
+  const span = fiber.currentSpan
+  return span !== undefined && span._tag === "Span" ? span : undefined
+}
+
+/** Runs `f` in a client span when spans are recorded (the span in hand, to annotate); otherwise without a span. */
+export const withSpan = <A, E, R>(
+  name: string,
+  attributes: Record<string, unknown>,
+  f: (span: Tracer.Span | undefined) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Effect.withFiberRuntime((fiber) =>
+    isTracing(fiber)
+      ? Effect.useSpan(
+        name,
+        { kind: "client", captureStackTrace: false, attributes },
+        (span) => Effect.withParentSpan(f(span), span)
+      )
+      : f(undefined)
+  )
+
+/** Puts attributes on a span, when there is one. */
+export const annotate = (span: Tracer.Span | undefined, attributes: Record<string, unknown>): void => {
+  if (span !== undefined) { for (const key in attributes) span.attribute(key, attributes[key]) }
+}
+
+const redactNames = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  config: ResolvedConfig
+): ReadonlyArray<string | RegExp> => [
+  ...fiber.getFiberRef(Headers.currentRedactedNames),
+  ...defaultRedactedHeaders,
+  ...config.redactedHeaders
+]
+
+const attemptFailed = (
+  span: Tracer.Span,
+  attempt: number,
+  error: NexosError.NexosError,
+  retryOn: RetryPolicy.RetryOn
+): Effect.Effect<void> =>
+  Effect.map(Clock.currentTimeMillis, (millis) => {
+    span.event("nexos.attempt.failed", BigInt(Math.round(millis)) * 1_000_000n, {
+      "nexos.attempt": attempt,
+      "error.type": error._tag,
+      "nexos.retryable": retryOn(error),
+      ...("status" in error && error.status !== undefined ? { "http.response.status_code": error.status } : {})
+    })
+  })
 
 const headerAttributes = (
   prefix: "http.request.header." | "http.response.header.",
@@ -219,86 +261,252 @@ const headerAttributes = (
   return attributes
 }
 
-/** Puts the request's headers (secret ones redacted) on the current span and, unless
+/** Puts the request's headers (secret ones redacted) on the span and, unless
  * `HttpClient.withTracerPropagation(false)`, the span's trace context (`traceparent`, `b3`) on the request. */
-const traced = (request: HttpClientRequest.HttpClientRequest) =>
-  Effect.flatMap(Effect.option(Effect.currentSpan), (span) => {
-    if (span._tag === "None") return Effect.succeed(request)
-    return Effect.map(
-      Effect.zip(FiberRef.get(Headers.currentRedactedNames), FiberRef.get(HttpClient.currentTracerPropagation)),
-      ([names, propagate]) => {
-        const attributes = headerAttributes("http.request.header.", request.headers, names)
-        for (const key in attributes) span.value.attribute(key, attributes[key])
-        return propagate ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span.value)) : request
-      }
-    )
-  })
+const traceRequest = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  span: Tracer.Span,
+  request: HttpClientRequest.HttpClientRequest,
+  names: ReadonlyArray<string | RegExp>
+): HttpClientRequest.HttpClientRequest => {
+  annotate(span, headerAttributes("http.request.header.", request.headers, names))
+  return fiber.getFiberRef(HttpClient.currentTracerPropagation)
+    ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
+    : request
+}
 
-const annotateResponse = (request: HttpClientRequest.HttpClientRequest, attempt: number) =>
-(
-  response: HttpClientResponse.HttpClientResponse
-) =>
-  Effect.flatMap(FiberRef.get(Headers.currentRedactedNames), (names) =>
-    Effect.annotateCurrentSpan({
-      "http.request.method": request.method,
-      "url.full": request.url,
-      "http.response.status_code": response.status,
-      "nexos.attempts": attempt + 1,
-      ...headerAttributes("http.response.header.", response.headers, names)
-    }))
+/** What one call's attempts share. */
+interface Attempts<A> {
+  readonly config: ResolvedConfig
+  readonly request: HttpClientRequest.HttpClientRequest
+  readonly sent: HttpClientRequest.HttpClientRequest
+  readonly read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, NexosError.NexosError>
+  readonly progress: Progress | undefined
+  readonly span: Tracer.Span | undefined
+  readonly names: ReadonlyArray<string | RegExp>
+  readonly timeout: Duration.Duration
+  readonly retry: RetryPolicy.RetryPolicy
+  readonly retryOn: RetryPolicy.RetryOn
+}
 
-const sendTraced = <A>(
-  client: HttpClient.HttpClient,
+const attempts = <A>(
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
   config: ResolvedConfig,
   request: HttpClientRequest.HttpClientRequest,
   overrides: Overrides,
   read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, NexosError.NexosError>,
   progress: Progress | undefined
+): Attempts<A> => {
+  const span = spanOf(fiber)
+  const names = span === undefined ? [] : redactNames(fiber, config)
+  return {
+    config,
+    request,
+    sent: span === undefined ? request : traceRequest(fiber, span, request, names),
+    read,
+    progress,
+    span,
+    names,
+    timeout: overrides.timeout === undefined ? config.timeout : Duration.decode(overrides.timeout),
+    retry: overrides.retry ?? config.retry,
+    retryOn: overrides.retryOn ?? config.retryOn
+  }
+}
+
+const requestOf = <A>(call: Attempts<A>, n: number): HttpClientRequest.HttpClientRequest =>
+  n === 0 ? call.sent : HttpClientRequest.setHeader(call.sent, retryCountHeader, String(n))
+
+const responded = <A>(call: Attempts<A>, n: number, response: HttpClientResponse.HttpClientResponse) => {
+  const headers = response.headers
+  if (call.span !== undefined) {
+    annotate(call.span, {
+      "http.request.method": call.request.method,
+      "url.full": call.request.url,
+      "http.response.status_code": response.status,
+      "nexos.attempts": n + 1,
+      ...headerAttributes("http.response.header.", headers, call.names)
+    })
+  }
+  if (call.progress !== undefined) {
+    call.progress.responded = true
+    call.progress.requestId = headers["x-request-id"] ?? call.progress.requestId
+  }
+  return Effect.flatMap(failOnStatus(call.config, response), call.read)
+}
+
+const attemptTimeout = (timeout: Duration.Duration, started: boolean) =>
+  new NexosError.Timeout({
+    message: started
+      ? `The response started but did not complete within ${Duration.format(timeout)} (per-attempt timeout)`
+      : `No response within ${Duration.format(timeout)} (per-attempt timeout)`,
+    phase: "request",
+    afterFirstByte: started,
+    timeoutMs: Duration.toMillis(timeout)
+  })
+
+/** Retries after a first failure: the retry schedule is only built once an attempt has failed. */
+const retryAfter = <A>(
+  error: NexosError.NexosError,
+  next: Effect.Effect<A, NexosError.NexosError>,
+  retry: RetryPolicy.RetryPolicy,
+  retryOn: RetryPolicy.RetryOn
+): Effect.Effect<A, NexosError.NexosError> => {
+  let replay = true
+  return Effect.retry(
+    Effect.suspend(() => {
+      if (!replay) return next
+      replay = false
+      return Effect.fail(error)
+    }),
+    { schedule: retry, while: retryOn }
+  )
+}
+
+/**
+ * Sends a request under the transport policy: per-attempt timeout (until `read` is done), status classification,
+ * and retries of the failures `retryOn` accepts (by default the retryable ones; a timeout after the response
+ * started is not retryable). The retry count of each attempt goes out in a header.
+ */
+export const send = <A>(
+  client: HttpClient.HttpClient,
+  config: ResolvedConfig,
+  request: HttpClientRequest.HttpClientRequest,
+  overrides: Overrides,
+  read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, NexosError.NexosError>,
+  progress?: Progress
 ): Effect.Effect<A, NexosError.NexosError> =>
-  Effect.suspend(() => {
-    const timeout = Duration.decode(overrides.timeout ?? config.timeout)
-    const retryOn = overrides.retryOn ?? config.retryOn
+  Effect.withFiberRuntime((fiber) => {
+    const call = attempts(fiber, config, request, overrides, read, progress)
+    const { span, timeout } = call
     let attempt = 0
     const once = Effect.suspend(() => {
       const n = attempt++
-      const req = n === 0 ? request : HttpClientRequest.setHeader(request, retryCountHeader, String(n))
       let started = false
-      return client.execute(req).pipe(
-        Effect.mapError((error) => transportError(config, error, true)),
-        Effect.tap(annotateResponse(request, n)),
-        Effect.flatMap((response) => {
+      let effect = Effect.flatMap(
+        Effect.mapError(client.execute(requestOf(call, n)), (error) => transportError(config, error, true)),
+        (response) => {
           started = true
-          if (progress !== undefined) {
-            progress.responded = true
-            progress.requestId = response.headers["x-request-id"] ?? progress.requestId
-          }
-          return failOnStatus(config, response)
-        }),
-        Effect.flatMap(read),
-        (attempt) =>
-          Duration.isFinite(timeout) ?
-            Effect.timeoutFail(attempt, {
-              duration: timeout,
-              onTimeout: () =>
-                new NexosError.Timeout({
-                  message: started
-                    ? `The response started but did not complete within ${
-                      Duration.format(timeout)
-                    } (per-attempt timeout)`
-                    : `No response within ${Duration.format(timeout)} (per-attempt timeout)`,
-                  phase: "request",
-                  afterFirstByte: started,
-                  timeoutMs: Duration.toMillis(timeout)
-                })
-            }) :
-            attempt,
-        Effect.tapError((error) => attemptFailed(n, error, retryOn))
+          return responded(call, n, response)
+        }
       )
+      if (Duration.isFinite(timeout)) {
+        effect = Effect.timeoutFail(effect, { duration: timeout, onTimeout: () => attemptTimeout(timeout, started) })
+      }
+      return span === undefined
+        ? effect
+        : Effect.tapError(effect, (error) => attemptFailed(span, n, error, call.retryOn))
     })
-    return Effect.retry(once, {
-      schedule: overrides.retry ?? config.retry,
-      while: retryOn
-    })
+    return Effect.catchAll(once, (error) => retryAfter(error, once, call.retry, call.retryOn))
+  })
+
+const maxTimerMs = 2_147_483_647
+
+/** One attempt's controller: aborting it cancels the request; `arm` aborts it after a time (`fired` then). */
+class AttemptController extends AbortController {
+  fired = false
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined
+  arm(ms: number): void {
+    const at = performance.now() + ms
+    const tick = () => {
+      const left = at - performance.now()
+      if (left > maxTimerMs) {
+        this.timer = setTimeout(tick, maxTimerMs)
+        this.timer.unref?.()
+      } else {
+        this.timer = undefined
+        this.fired = true
+        this.abort()
+      }
+    }
+    this.timer = setTimeout(tick, Math.min(ms, maxTimerMs))
+    this.timer.unref?.()
+  }
+  disarm(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+  }
+  override abort(reason?: unknown): void {
+    this.disarm()
+    super.abort(reason)
+  }
+}
+
+const isDeadline = (error: NexosError.NexosError): boolean => error._tag === "Timeout" && error.phase === "deadline"
+
+/**
+ * `send` over the client's own undici transport, with the call's deadline: each attempt is bounded by a timer that
+ * aborts its request (the per-attempt timeout or what is left of the deadline, whichever comes first), with no
+ * second fiber. Retries and their waits, after a first failure, run under the rest of the deadline.
+ */
+export const sendNative = <A>(
+  native: Native,
+  config: ResolvedConfig,
+  request: HttpClientRequest.HttpClientRequest,
+  overrides: Overrides,
+  read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, NexosError.NexosError>,
+  progress: Progress,
+  deadline: Duration.Duration
+): Effect.Effect<A, NexosError.NexosError> =>
+  Effect.withFiberRuntime((fiber) => {
+    const call = attempts(fiber, config, request, overrides, read, progress)
+    const { span, timeout } = call
+    const timeoutMs = Duration.isFinite(timeout) ? Duration.toMillis(timeout) : Infinity
+    const deadlineMs = Duration.isFinite(deadline) ? Duration.toMillis(deadline) : Infinity
+    const startedAt = deadlineMs === Infinity ? 0 : performance.now()
+    const remaining = () => deadlineMs === Infinity ? Infinity : deadlineMs - (performance.now() - startedAt)
+    let attempt = 0
+    const once = (first: boolean): Effect.Effect<A, NexosError.NexosError> =>
+      Effect.suspend(() => {
+        const n = attempt++
+        const left = remaining()
+        if (left <= 0) return Effect.fail(deadlineTimeout(deadline, progress))
+        const byDeadline = left < timeoutMs
+        const controller = new AttemptController()
+        if (byDeadline || timeoutMs !== Infinity) controller.arm(byDeadline ? left : timeoutMs)
+        let started = false
+        return Effect.matchCauseEffect(
+          Effect.flatMap(native.execute(requestOf(call, n), controller), (response) => {
+            started = true
+            return responded(call, n, response)
+          }),
+          {
+            onSuccess: (value) => {
+              controller.disarm()
+              return Effect.succeed(value)
+            },
+            onFailure: (cause) => {
+              controller.abort()
+              let error: NexosError.NexosError
+              if (controller.fired) {
+                error = byDeadline ? deadlineTimeout(deadline, progress) : attemptTimeout(timeout, started)
+              } else {
+                const failure = Cause.failureOption(cause)
+                if (failure._tag === "None") return Effect.failCause(cause as Cause.Cause<never>)
+                error = HttpClientError.isHttpClientError(failure.value)
+                  ? transportError(config, failure.value, true)
+                  : failure.value
+              }
+              const failed: Effect.Effect<never, NexosError.NexosError> = Effect.fail(error)
+              const after = !first || isDeadline(error)
+                ? failed
+                : Effect.suspend(() => {
+                  const loop = retryAfter(error, once(false), call.retry, (e) => !isDeadline(e) && call.retryOn(e))
+                  const rest = remaining()
+                  return rest === Infinity
+                    ? loop
+                    : Effect.timeoutFail(loop, {
+                      duration: Math.max(0, rest),
+                      onTimeout: () => deadlineTimeout(deadline, progress)
+                    })
+                })
+              return span === undefined ? after : Effect.zipRight(attemptFailed(span, n, error, call.retryOn), after)
+            }
+          }
+        )
+      })
+    return once(true)
   })
 
 /** A body decoder: the decoded value, or a message saying what does not fit. */
@@ -345,7 +553,7 @@ export const readJsonWithMeta = <A>(decode: BodyDecoder<A>) =>
       }
       if (ApiError.isErrorBody(json)) {
         return Effect.flatMap(
-          Effect.zip(redactedRecord(response.headers), Clock.currentTimeMillis),
+          Effect.zip(redactedRecord(config, response.headers), Clock.currentTimeMillis),
           ([headers, now]) =>
             Effect.fail(
               NexosError.fromResponse({
@@ -364,13 +572,16 @@ export const readJsonWithMeta = <A>(decode: BodyDecoder<A>) =>
           `The response body does not have the expected shape: ${value.path === "" ? value.expected : value.message}`
         )
       }
-      return Effect.map(metaOf(response), (meta) => ({ value, meta }))
+      return Effect.map(metaOf(config, response), (meta) => ({ value, meta }))
     }
   )
 
 /** The response's metadata (secret headers redacted). */
-export const metaOf = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<ResponseMeta.ResponseMeta> =>
-  Effect.map(redactedRecord(response.headers), (headers) => ResponseMeta.fromHeaders(response.status, headers))
+export const metaOf = (
+  config: ResolvedConfig,
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<ResponseMeta.ResponseMeta> =>
+  Effect.map(redactedRecord(config, response.headers), (headers) => ResponseMeta.fromHeaders(response.status, headers))
 
 /** `readJsonWithMeta` with the metadata attached to the value (`ResponseMeta.get`). */
 export const readJson =
@@ -404,7 +615,7 @@ export const readStream =
     return Effect.flatMap(
       Effect.all([
         Effect.mapError(response.arrayBuffer, (error) => transportError(config, error, false)),
-        redactedRecord(response.headers),
+        redactedRecord(config, response.headers),
         Clock.currentTimeMillis
       ]),
       ([buffer, headers, now]) => {
