@@ -3,7 +3,8 @@
 // link named `nexos-effect` to this checkout, checks that the project holds one copy of effect, type-checks the
 // README's program and an import of every package and public module with `moduleResolution` NodeNext and Bundler
 // (internal modules must not resolve), runs every package's entry in Node, then runs the README's program against
-// the `nexos-mock` binary of the installed @nexos-effect/testing. Every process it starts is stopped by PID.
+// the `nexos-mock` binary of the installed @nexos-effect/testing, and the installed `nexos` binary (`--version`, a
+// `chat`) against it. Every process it starts is stopped by PID.
 import { execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -156,6 +157,19 @@ try {
     throw new Error("the program did not print the mock gateway's answer")
   }
   if (!/tokens: \d+/.test(output)) throw new Error("the program did not print the usage")
+
+  step("running the installed nexos binary (the bundled bin of @nexos-effect/cli) against the mock")
+  const nexos = path.join(app, "node_modules", ".bin", "nexos")
+  const version = execFileSync(nexos, ["--version"], { cwd: app, encoding: "utf8" }).trim()
+  const cliVersion = JSON.parse(fs.readFileSync(path.join(root, "packages/cli/package.json"), "utf8")).version
+  if (version !== cliVersion) throw new Error(`nexos --version printed ${version}, expected ${cliVersion}`)
+  const answer = execFileSync(nexos, ["chat", "hello from the consumer"], {
+    cwd: app,
+    encoding: "utf8",
+    env: { ...process.env, NEXOS_API_KEY: "nexos-mock-key", NEXOS_BASE_URL: `http://127.0.0.1:${free}/v1` },
+    stdio: ["ignore", "pipe", "inherit"]
+  })
+  if (!answer.includes("You said: hello from the consumer")) throw new Error(`nexos chat printed: ${answer}`)
 
   step("loading every package in Node")
   fs.writeFileSync(

@@ -8,8 +8,10 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import * as Batch from "@nexos-effect/client/Batch"
 import * as NexosClient from "@nexos-effect/client/NexosClient"
 import type * as NexosError from "@nexos-effect/client/NexosError"
@@ -673,7 +675,7 @@ export const command = Command.make("nexos").pipe(
  */
 export const run = (argv: ReadonlyArray<string>) =>
   Command.run(command, { name: "nexos", version })(["node", "nexos", ...argv]).pipe(
-    Effect.provide(NodeContext.layer)
+    Effect.provide(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer))
   )
 
 const report = (exit: Exit.Exit<unknown, unknown>): number => {
