@@ -4,12 +4,39 @@
 // instead of some hundred modules is what makes the binary start fast (see the README's start-up figures).
 import * as esbuild from "esbuild"
 import * as fs from "node:fs"
+import { createRequire } from "node:module"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 export const packageDir = path.resolve(here, "..")
 export const defaultOutdir = path.join(packageDir, "dist", "bundle")
+
+// A CommonJS package imported with `import()` becomes, in a split esbuild bundle, a chunk with only a default
+// export, where Node gives its named exports too (`(await import("undici")).Agent`). This gives the chunk the
+// package's own export names.
+const cjsNamedExports = (packages) => ({
+  name: "cjs-named-exports",
+  setup(build) {
+    const filter = new RegExp(`^(${packages.join("|")})$`)
+    build.onResolve({ filter }, async (args) => {
+      if (args.pluginData === "real") return undefined
+      const real = await build.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: "real" })
+      if (real.errors.length > 0) return { errors: real.errors }
+      return { path: real.path, namespace: "cjs-named-exports" }
+    })
+    build.onLoad({ filter: /.*/, namespace: "cjs-named-exports" }, (args) => {
+      const names = Object.keys(createRequire(args.path)(args.path)).filter((name) =>
+        /^[A-Za-z_$][\w$]*$/.test(name) && name !== "default"
+      )
+      return {
+        contents: `import m from ${JSON.stringify(args.path)}\nexport default m\nexport const { ${names.join(", ")} } = m\n`,
+        resolveDir: path.dirname(args.path),
+        loader: "js"
+      }
+    })
+  }
+})
 
 /** Writes the bundle to `outdir` (emptied first) and returns the path of its entry, `nexos.mjs`. */
 export const bundle = async (outdir = defaultOutdir) => {
@@ -26,6 +53,7 @@ export const bundle = async (outdir = defaultOutdir) => {
     tsconfig: path.join(packageDir, "bundle.tsconfig.json"),
     banner: { js: "import { createRequire as __nexosRequire } from \"node:module\"; const require = __nexosRequire(import.meta.url);" },
     legalComments: "none",
+    plugins: [cjsNamedExports(["undici"])],
     logLevel: "warning"
   })
   const entry = path.join(outdir, "nexos.mjs")

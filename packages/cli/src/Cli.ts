@@ -9,7 +9,6 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import * as Batch from "@nexos-effect/client/Batch"
@@ -101,13 +100,10 @@ const clientLayer = (options: Connection): Layer.Layer<NexosClient.NexosClient, 
     if (Option.isNone(apiKey)) return yield* new CliError({ message: missingKeyMessage, exitCode: 2 })
     const baseUrlEnv = yield* Effect.orDie(Config.option(Config.string("NEXOS_BASE_URL")))
     const baseUrl = Option.orElse(nonEmpty(options.baseUrl, String), () => nonEmpty(baseUrlEnv, String))
-    return NexosClient.layer({
+    return NexosClient.layerUndici({
       apiKey: apiKey.value,
       ...(Option.isSome(baseUrl) ? { baseUrl: baseUrl.value } : {})
-    }).pipe(
-      Layer.provide(NodeHttpClient.layerUndici),
-      Layer.orDie
-    )
+    }).pipe(Layer.orDie)
   }))
 
 const readStdin: Effect.Effect<string> = Effect.promise(async () => {
