@@ -168,6 +168,53 @@ describe("NexosClient.layerUndici against the embedded gateway (real sockets)", 
       assert.strictEqual((yield* gw.awaitDisconnect.pipe(Effect.timeout("5 seconds"))).eventsSent, 0)
     }).pipe(Effect.provide(undiciClientOnMock({}, { firstChunkTimeout: "300 millis", idleTimeout: "100 millis" }))))
 
+  it.scopedLive("a stalled stream fails with the idle Timeout after the events that arrived, and closes the socket", () =>
+    Effect.gen(function*() {
+      const client = yield* nexos
+      const gw = yield* gateway
+      yield* gw.setFault(Fault.stall(4))
+      const seen: Array<string> = []
+      const error = yield* client.chat.completions.stream(ask("hi")).pipe(
+        Stream.runForEach((e) => Effect.sync(() => seen.push(e._tag))),
+        Effect.flip
+      )
+      assert.strictEqual(error._tag, "Timeout")
+      assert.strictEqual(error._tag === "Timeout" && error.phase, "idle")
+      assert.strictEqual(error._tag === "Timeout" && error.timeoutMs, 300)
+      assert.isTrue(seen.includes("TextDelta"))
+      assert.strictEqual((yield* gw.awaitDisconnect.pipe(Effect.timeout("5 seconds"))).eventsSent, 4)
+    }).pipe(Effect.provide(undiciClientOnMock({}, { idleTimeout: "300 millis" }))))
+
+  it.scopedLive("keep-alives after data keep a stream past idleTimeout; the deadline ends it", () =>
+    Effect.gen(function*() {
+      const client = yield* nexos
+      const gw = yield* gateway
+      yield* gw.setFault(Fault.keepAlive(20, 3))
+      const seen: Array<string> = []
+      const error = yield* client.chat.completions.stream(ask("hi")).pipe(
+        Stream.runForEach((e) => Effect.sync(() => seen.push(e._tag))),
+        Effect.flip
+      )
+      assert.strictEqual(error._tag, "Timeout")
+      assert.strictEqual(error._tag === "Timeout" && error.phase, "deadline")
+      assert.include(seen, "TextDelta")
+      assert.strictEqual((yield* gw.awaitDisconnect.pipe(Effect.timeout("5 seconds"))).eventsSent, 3)
+    }).pipe(Effect.provide(undiciClientOnMock({}, { idleTimeout: "400 millis", deadline: "1200 millis" }))))
+
+  it.scopedLive("a slow consumer never causes an idle Timeout", () =>
+    Effect.gen(function*() {
+      const client = yield* nexos
+      yield* (yield* gateway).setFault(Fault.drip(10))
+      const events = yield* client.chat.completions.stream(ask("hi")).pipe(
+        Stream.tap(() => Effect.sleep("30 millis")),
+        Stream.runCount
+      )
+      assert.isAbove(events, 5)
+    }).pipe(Effect.provide(undiciClientOnMock({ answer: "one two three four five six seven" }, {
+      idleTimeout: "100 millis",
+      firstChunkTimeout: "100 millis"
+    }))))
+
   it.scopedLive("a connection dropped mid-stream is an error, never a short answer", () =>
     Effect.gen(function*() {
       const client = yield* nexos

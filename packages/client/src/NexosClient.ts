@@ -609,7 +609,10 @@ const build = (
                         },
                         (size) => {
                           progress.bodyBytes! += size
-                        }
+                        },
+                        response instanceof UndiciTransport.UndiciResponse
+                          ? (watch) => response.watched(watch, (error) => Transport.bodyError(config, error))
+                          : undefined
                       )
                       const chunks = decoded.pipe(
                         attachToFirst(meta),

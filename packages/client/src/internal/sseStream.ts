@@ -100,7 +100,10 @@ class FirstEvent {
 export const decode = <E, R>(
   bytes: Stream.Stream<Uint8Array, E, R>,
   options: DecodeSseOptions | undefined,
-  onBytes?: (size: number) => void
+  onBytes?: (size: number) => void,
+  watch?: (
+    options: Watchdog.WatchOptions<Uint8Array, NexosError.Timeout>
+  ) => Stream.Stream<Uint8Array, E | NexosError.Timeout, R>
 ): Stream.Stream<ChatCompletionChunk.ChatCompletionChunk, E | SseError, R> =>
   Stream.unwrap(Effect.map(Effect.clock, (clock) => {
     const now = () => clock.unsafeCurrentTimeMillis()
@@ -117,7 +120,7 @@ export const decode = <E, R>(
     let received = 0
     const requestId = options?.requestId === undefined ? {} : { requestId: options.requestId }
     const first = new FirstEvent(options?.maxEventBytes ?? defaultMaxEventBytes)
-    const watched = Watchdog.watch(bytes, {
+    const watchOptions: Watchdog.WatchOptions<Uint8Array, NexosError.Timeout> = {
       firstMs,
       idleMs,
       isStarted: (pieces) => {
@@ -141,6 +144,7 @@ export const decode = <E, R>(
           bodyBytes: received,
           ...requestId
         })
-    })
+    }
+    const watched = watch === undefined ? Watchdog.watch(bytes, watchOptions) : watch(watchOptions)
     return decodeBytes(watched, options, now)
   }))

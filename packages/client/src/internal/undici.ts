@@ -24,6 +24,10 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import type * as Undici from "undici"
+import type * as Watchdog from "./watchdog.js"
+
+/** First-chunk and idle timeouts applied by the body reader itself (see `Watchdog.WatchOptions`). */
+export type Watch<E2> = Watchdog.WatchOptions<Uint8Array, E2>
 
 /** The transport: the `HttpClient`, and `execute` with the caller's controller (aborting it cancels the request). */
 export interface Native {
@@ -83,7 +87,8 @@ const await_ = <A, E>(
     return Effect.sync(() => controller.abort())
   })
 
-class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+/** A response of this transport. */
+export class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
   private cachedHeaders: Headers.Headers | undefined = undefined
@@ -157,7 +162,24 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    return Stream.fromChannel(Channel.suspend(() => readBody(this.source.body, this.controller, this.decodeError)))
+    return Stream.fromChannel(
+      Channel.suspend(() => readBody(this.source.body, this.controller, this.decodeError, undefined))
+    )
+  }
+
+  /**
+   * The body under first-chunk and idle timeouts kept by the reader: a timer runs only while it waits for bytes,
+   * and when it fires the request is aborted and the stream fails with `onTimeout` (no second fiber, no queue).
+   */
+  watched<E, E2>(
+    watch: Watch<E2>,
+    onError: (error: HttpClientError.ResponseError) => E
+  ): Stream.Stream<Uint8Array, E | E2> {
+    return Stream.fromChannel(
+      Channel.suspend(() =>
+        readBody<E | E2>(this.source.body, this.controller, (cause) => onError(this.decodeError(cause)), watch)
+      )
+    )
   }
 
   toJSON(): unknown {
@@ -169,13 +191,18 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 }
 
-/** Reads a Node readable as chunks of everything buffered at each wake-up; closing early aborts the request. */
+/** Reads a Node readable as chunks of everything buffered at each wake-up; closing early aborts the request. With
+ * `watch`, a timer bounds each wait for bytes: until the first data (from the start) and then between reads. */
 const readBody = <E>(
   body: Undici.Dispatcher.ResponseData["body"],
   controller: AbortController,
-  onError: (cause: unknown) => E
+  onError: (cause: unknown) => E,
+  watch: Watch<E> | undefined
 ): Channel.Channel<Chunk.Chunk<Uint8Array>, unknown, E> => {
-  let exit: Exit.Exit<void, E> | undefined = undefined
+  let exit: Exit.Exit<void, E> | undefined = body.errored ? Exit.fail(onError(body.errored)) : undefined
+  const startedAt = Date.now()
+  let started = false
+  let timer: ReturnType<typeof setTimeout> | undefined = undefined
   let wake: ((effect: Effect.Effect<void>) => void) | undefined = undefined
   const signal = () => {
     const resume = wake
@@ -186,20 +213,46 @@ const readBody = <E>(
   }
   const onReadable = signal
   const onFailure = (cause: unknown) => {
-    exit = Exit.fail(onError(cause))
+    exit ??= Exit.fail(onError(cause))
     signal()
   }
   const onEnd = () => {
-    exit = Exit.void
+    exit ??= Exit.void
     signal()
+  }
+  const fire = (phase: "first-chunk" | "idle", limitMs: number) => () => {
+    timer = undefined
+    exit ??= Exit.fail(watch!.onTimeout(phase, limitMs))
+    controller.abort()
+    signal()
+  }
+  const arm = () => {
+    if (watch === undefined) return
+    if (!started) {
+      if (Number.isFinite(watch.firstMs)) {
+        timer = setTimeout(fire("first-chunk", watch.firstMs), Math.max(0, startedAt + watch.firstMs - Date.now()))
+      }
+    } else if (Number.isFinite(watch.idleMs)) {
+      timer = setTimeout(fire("idle", watch.idleMs), watch.idleMs)
+    }
+  }
+  const disarm = () => {
+    if (timer !== undefined) {
+      clearTimeout(timer)
+      timer = undefined
+    }
   }
   body.on("readable", onReadable)
   body.on("error", onFailure)
   body.on("end", onEnd)
   const waitReadable = Effect.async<void>((resume) => {
     wake = resume
+    arm()
+    return Effect.sync(disarm)
   })
   const loop = (): Channel.Channel<Chunk.Chunk<Uint8Array>, unknown, E> => {
+    disarm()
+    if (exit !== undefined && exit._tag === "Failure") return Channel.fromEffect(exit)
     let item = body.read() as Uint8Array | null
     if (item === null) {
       if (exit !== undefined) return Channel.fromEffect(exit)
@@ -207,11 +260,17 @@ const readBody = <E>(
     }
     const items = [item]
     while ((item = body.read() as Uint8Array | null) !== null) items.push(item)
-    return Channel.flatMap(Channel.write(Chunk.unsafeFromArray(items)), loop)
+    const chunk = Chunk.unsafeFromArray(items)
+    if (watch !== undefined) {
+      const data = watch.isStarted === undefined || watch.isStarted(chunk)
+      if (!started) started = data
+    }
+    return Channel.flatMap(Channel.write(chunk), loop)
   }
   return Channel.ensuring(
     Channel.suspend(loop),
     Effect.sync(() => {
+      disarm()
       body.off("readable", onReadable)
       body.off("error", onFailure)
       body.off("end", onEnd)
