@@ -515,11 +515,7 @@ const build = (
         if (native !== undefined) {
           return Transport.sendNative(native, config, request, overrides, read, progress, deadlineOf(overrides))
         }
-        return scoped(Transport.withDeadline(
-          Transport.send(client, config, request, overrides, read, progress),
-          deadlineOf(overrides),
-          progress
-        ))
+        return scoped(Transport.send(client, config, request, overrides, read, progress, deadlineOf(overrides)))
       })
 
     const call = <A>(

@@ -373,30 +373,55 @@ export const send = <A>(
   request: HttpClientRequest.HttpClientRequest,
   overrides: Overrides,
   read: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, NexosError.NexosError>,
-  progress?: Progress
+  progress: Progress = makeProgress(),
+  deadline: Duration.Duration = Duration.infinity
 ): Effect.Effect<A, NexosError.NexosError> =>
   Effect.withFiberRuntime((fiber) => {
     const call = attempts(fiber, config, request, overrides, read, progress)
     const { span, timeout } = call
+    const clock = fiber.currentDefaultServices.unsafeMap.get(Clock.Clock.key) as Clock.Clock
+    const timeoutMs = Duration.isFinite(timeout) ? Duration.toMillis(timeout) : Infinity
+    const deadlineMs = Duration.isFinite(deadline) ? Duration.toMillis(deadline) : Infinity
+    const startedAt = deadlineMs === Infinity ? 0 : clock.unsafeCurrentTimeMillis()
     let attempt = 0
-    const once = Effect.suspend(() => {
-      const n = attempt++
-      let started = false
-      let effect = Effect.flatMap(
-        Effect.mapError(client.execute(requestOf(call, n)), (error) => transportError(config, error, true)),
-        (response) => {
-          started = true
-          return responded(call, n, response)
+    const once = (limitMs: number, byDeadline: boolean) =>
+      Effect.suspend(() => {
+        const n = attempt++
+        let started = false
+        let effect = Effect.flatMap(
+          Effect.mapError(client.execute(requestOf(call, n)), (error) => transportError(config, error, true)),
+          (response) => {
+            started = true
+            return responded(call, n, response)
+          }
+        )
+        if (limitMs !== Infinity) {
+          effect = Effect.timeoutFail(effect, {
+            duration: limitMs,
+            onTimeout: () => byDeadline ? deadlineTimeout(deadline, progress) : attemptTimeout(timeout, started)
+          })
         }
-      )
-      if (Duration.isFinite(timeout)) {
-        effect = Effect.timeoutFail(effect, { duration: timeout, onTimeout: () => attemptTimeout(timeout, started) })
+        return span === undefined ?
+          effect :
+          Effect.tapError(effect, (error) =>
+            isDeadline(error) ? Effect.void : attemptFailed(span, n, error, call.retryOn))
+      })
+    const firstByDeadline = deadlineMs < timeoutMs
+    return Effect.catchAll(once(firstByDeadline ? deadlineMs : timeoutMs, firstByDeadline), (error) => {
+      if (isDeadline(error)) {
+        return Effect.fail(error)
       }
-      return span === undefined
-        ? effect
-        : Effect.tapError(effect, (error) => attemptFailed(span, n, error, call.retryOn))
+      const loop = retryAfter(error, once(timeoutMs, false), call.retry, call.retryOn)
+      if (deadlineMs === Infinity) {
+        return loop
+      }
+      const rest = Math.max(0, deadlineMs - (clock.unsafeCurrentTimeMillis() - startedAt))
+      return Effect.timeoutFail(loop, {
+        duration: rest,
+        onTimeout: () =>
+          deadlineTimeout(deadline, progress)
+      })
     })
-    return Effect.catchAll(once, (error) => retryAfter(error, once, call.retry, call.retryOn))
   })
 
 const maxTimerMs = 2_147_483_647
@@ -501,7 +526,9 @@ export const sendNative = <A>(
                       onTimeout: () => deadlineTimeout(deadline, progress)
                     })
                 })
-              return span === undefined ? after : Effect.zipRight(attemptFailed(span, n, error, call.retryOn), after)
+              return span === undefined || isDeadline(error)
+                ? after
+                : Effect.zipRight(attemptFailed(span, n, error, call.retryOn), after)
             }
           }
         )
