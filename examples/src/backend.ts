@@ -1,8 +1,9 @@
 /**
  * The backend every example runs against, picked by Layer: the embedded `MockGateway` (a real HTTP server started
  * in-process on a free port of 127.0.0.1: no network, no key) or, when `NEXOS_API_KEY` is set, the real nexos.ai
- * gateway via `NexosClient.layerConfig()`. The examples only ask for `NexosClient` (and `HttpClient` when they build
- * a client of their own); the transport, undici over real sockets, is chosen here at the edge, never in the client.
+ * gateway via `NexosClient.layerUndiciConfig()` (the client on its own undici transport). The examples only ask for
+ * `NexosClient` (and `HttpClient` when they build a client of their own, provided here by `NodeHttpClient`); the
+ * transport is chosen here at the edge, never in the examples.
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -30,11 +31,11 @@ export const isLive: Effect.Effect<boolean> = Config.option(Config.nonEmptyStrin
 export const mock = (options?: MockGateway.Options) =>
   Layer.unwrapEffect(
     Effect.map(MockGateway.MockGateway, (gateway) =>
-      NexosClient.layer({ apiKey: Redacted.make(gateway.apiKey), baseUrl: gateway.url }))
-  ).pipe(Layer.provideMerge(MockGateway.layer(options)), Layer.provideMerge(NodeHttpClient.layerUndici))
+      NexosClient.layerUndici({ apiKey: Redacted.make(gateway.apiKey), baseUrl: gateway.url }))
+  ).pipe(Layer.provideMerge(MockGateway.layer(options)), Layer.merge(NodeHttpClient.layerUndici))
 
 /** The client for the real gateway, configured from `NEXOS_API_KEY` and `NEXOS_BASE_URL`. */
-export const live = NexosClient.layerConfig().pipe(Layer.provideMerge(NodeHttpClient.layerUndici))
+export const live = Layer.merge(NexosClient.layerUndiciConfig(), NodeHttpClient.layerUndici)
 
 /** `live` when `NEXOS_API_KEY` is set, else `mock()`. */
 export const layer: Layer.Layer<Services, ConfigError.ConfigError | HttpServerError.ServeError> = Layer.unwrapEffect(

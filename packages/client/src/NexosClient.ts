@@ -547,8 +547,9 @@ const build = (
             return result
           })))
       }
+      const validated = ChatCompletionRequest.validate(request)
       return operationSpan("chat", request.model, (span) =>
-        Either.match(ChatCompletionRequest.validate(request), {
+        Either.match(validated, {
           onLeft: (issues) => Effect.fail(invalid(issues, "chat completion request")),
           onRight: (encoded) =>
             Effect.map(call("POST", "/chat/completions", encoded, options, readCompletion), ({ meta, value }) => {
@@ -664,12 +665,14 @@ const build = (
     const listModels = (options?: RequestOptions) =>
       operationSpan("models", undefined, () => call("GET", "/models", undefined, options, readModels))
 
-    const createEmbeddings = (request: Embeddings.EmbeddingsRequest, options?: RequestOptions) =>
-      operationSpan("embeddings", request.model, () =>
-        Either.match(validateEmbeddings(request), {
+    const createEmbeddings = (request: Embeddings.EmbeddingsRequest, options?: RequestOptions) => {
+      const validated = validateEmbeddings(request)
+      return operationSpan("embeddings", request.model, () =>
+        Either.match(validated, {
           onLeft: (error) => Effect.fail(invalid(ChatCompletionRequest.issuesOf(error), "embeddings request")),
           onRight: (valid) => call("POST", "/embeddings", valid, options, readEmbeddings)
         }))
+    }
 
     return {
       chat: {
