@@ -274,7 +274,7 @@ const plans = (): Array<Array<Plan>> => {
       ],
       runs: MEM_RUNS,
       timeMem: true,
-      budgetS: 90
+      budgetS: requests >= 100000 ? 240 : 90
     })))
   }
   if (ONLY.has("mem")) {

@@ -4,7 +4,7 @@
  *   node bench/dist/variants.js --variant NAME --scenario stream|plain|mem|pieces --port P
  *     stream: [--chunks 20000] [--mode burst|per-event] [--warmup 3] [--iters 10]
  *     plain:  [--requests 2000] [--warm-requests 200] [--concurrency 1]
- *     batchmem: [--requests 10000] [--concurrency 64]   Batch.run on an in-process transport; RSS around it
+ *     batchmem: [--requests 10000] [--concurrency 64]   Batch.run on an in-process transport; live memory and RSS
  *     mem:    [--chunks 20000]              one tiny stream, then one stream of --chunks; RSS around it
  *     pieces: [--piece-kib 64] [--chunks 20000] [--warmup 3] [--iters 10]
  *             decodeSse (variant nexos-decodeSse) or eventsource-parser + JSON.parse (variant esparser) over the
@@ -26,6 +26,8 @@ import type * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletion
 import type * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
 import { maxRssMB, mean, now, numberFlag, rssMB, stringFlag } from "./common.js"
+import * as V8 from "node:v8"
+import * as Vm from "node:vm"
 
 const VARIANT = stringFlag("variant", "")
 const SCENARIO = stringFlag("scenario", "stream")
@@ -779,6 +781,14 @@ const scenarioBatchMem = async () => {
   const layer = NexosClient.layer({ apiKey: Redacted.make("k"), baseUrl: `${ORIGIN}/v1` }).pipe(
     Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
   )
+  V8.setFlagsFromString("--expose-gc")
+  const gc = Vm.runInNewContext("gc") as () => void
+  const liveMB = () => {
+    gc()
+    const usage = process.memoryUsage()
+    return (usage.heapUsed + usage.external) / 1048576
+  }
+  let peakLiveMB = 0
   const runBatch = (prefix: string, total: number) => {
     let done = 0
     const items = Stream.range(0, total - 1).pipe(
@@ -789,17 +799,27 @@ const scenarioBatchMem = async () => {
       Stream.runForEach(Batch.run(items, { concurrency: CONCURRENCY }), (result) =>
         Effect.sync(() => {
           if (result.outcome._tag === "Succeeded") done++
+          if (done % 2000 === 0) peakLiveMB = Math.max(peakLiveMB, liveMB())
         })).pipe(Effect.provide(layer))
     ).then(() => done)
   }
   await runBatch("warm-", 1000)
-  const before = { rssMB: rssMB(), maxRssMB: maxRssMB(), heapMB: process.memoryUsage().heapUsed / 1048576 }
+  const before = { rssMB: rssMB(), maxRssMB: maxRssMB(), liveMB: liveMB() }
+  peakLiveMB = before.liveMB
   const t = now()
   const done = await runBatch("k", REQUESTS)
   const ms = now() - t
   if (done !== REQUESTS) throw new Error(`${done} of ${REQUESTS} requests done within the budget`)
-  const after = { rssMB: rssMB(), maxRssMB: maxRssMB(), heapMB: process.memoryUsage().heapUsed / 1048576 }
-  return { requests: done, ms, rps: done / (ms / 1000), before, after, growthMB: after.maxRssMB - before.maxRssMB }
+  const after = { rssMB: rssMB(), maxRssMB: maxRssMB(), liveMB: liveMB() }
+  return {
+    requests: done,
+    ms,
+    rps: done / (ms / 1000),
+    before,
+    after,
+    growthMB: after.maxRssMB - before.maxRssMB,
+    liveGrowthMB: peakLiveMB - before.liveMB
+  }
 }
 
 const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
