@@ -25,9 +25,9 @@ import type * as ChatCompletionChunk from "@nexos-effect/schema/ChatCompletionCh
 import type * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
 import type * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
-import { maxRssMB, mean, now, numberFlag, rssMB, stringFlag } from "./common.js"
 import * as V8 from "node:v8"
 import * as Vm from "node:vm"
+import { maxRssMB, mean, now, numberFlag, rssMB, stringFlag } from "./common.js"
 
 const VARIANT = stringFlag("variant", "")
 const SCENARIO = stringFlag("scenario", "stream")
