@@ -34,18 +34,18 @@ import type * as Tracer from "effect/Tracer"
 import type * as Undici from "undici"
 import type * as ChatEvent from "./ChatEvent.js"
 import * as ChatStream from "./ChatStream.js"
-import * as AgentsApi from "./internal/agents.js"
-import * as ApiKeysApi from "./internal/apiKeys.js"
-import * as AudioApi from "./internal/audio.js"
-import * as BatchesApi from "./internal/batches.js"
+import type * as AgentsApi from "./internal/agents.js"
+import type * as ApiKeysApi from "./internal/apiKeys.js"
+import type * as AudioApi from "./internal/audio.js"
+import type * as BatchesApi from "./internal/batches.js"
 import { decodeCompletion } from "./internal/completionDecoder.js"
 import type * as Endpoint from "./internal/endpoint.js"
-import * as FilesApi from "./internal/files.js"
-import * as ImagesApi from "./internal/images.js"
-import * as ModelsApi from "./internal/models.js"
+import type * as FilesApi from "./internal/files.js"
+import * as Groups from "./internal/groups.js"
+import type * as ImagesApi from "./internal/images.js"
+import type * as ModelsApi from "./internal/models.js"
 import * as SpanAttributes from "./internal/spanAttributes.js"
 import * as SseStream from "./internal/sseStream.js"
-import * as Structured from "./internal/structured.js"
 import * as Transport from "./internal/transport.js"
 import * as UndiciTransport from "./internal/undici.js"
 import * as NexosError from "./NexosError.js"
@@ -674,6 +674,7 @@ const build = (
         }))
     }
 
+    const groups = Groups.make({ config, execute }, listModels)
     return {
       chat: {
         completions: {
@@ -682,19 +683,18 @@ const build = (
           stream,
           streamChunks,
           streamWithCompletion,
-          parse: Structured.parse(create),
-          parseStream: Structured.parseStream(streamChunks)
+          ...Groups.structured(create, streamChunks)
         }
       },
-      models: { list: listModels, ...ModelsApi.make({ config, execute }, listModels) },
+      models: { list: listModels, ...groups.models },
       embeddings: { create: createEmbeddings },
-      files: FilesApi.make({ config, execute }, "/files"),
-      storage: FilesApi.make({ config, execute }, "/storage"),
-      batches: BatchesApi.make({ config, execute }),
-      audio: AudioApi.make({ config, execute }),
-      images: ImagesApi.make({ config, execute }),
-      apiKeys: ApiKeysApi.make({ config, execute }),
-      agents: AgentsApi.make({ config, execute })
+      files: groups.files,
+      storage: groups.storage,
+      batches: groups.batches,
+      audio: groups.audio,
+      images: groups.images,
+      apiKeys: groups.apiKeys,
+      agents: groups.agents
     } satisfies Service
   })
 
@@ -769,20 +769,15 @@ export interface UndiciOptions extends Options {
   readonly dispatcher?: Undici.Dispatcher
 }
 
-const loadUndici = Effect.promise(() => import("undici"))
-
 const undiciService = (options: UndiciOptions): Effect.Effect<Service, ConfigError.ConfigError, Scope.Scope> =>
   Effect.flatMap(
     options.dispatcher !== undefined
-      ? Effect.succeed(options.dispatcher)
-      : Effect.acquireRelease(
-        Effect.map(loadUndici, (undici): Undici.Dispatcher => new undici.Agent()),
-        (agent) => Effect.promise(() => agent.destroy())
+      ? Effect.succeed(UndiciTransport.make(options.dispatcher))
+      : Effect.map(
+        Effect.acquireRelease(UndiciTransport.defaultAgent, ({ agent }) => Effect.promise(() => agent.destroy())),
+        ({ agent, send }) => UndiciTransport.make(agent, send)
       ),
-    (dispatcher) => {
-      const native = UndiciTransport.make(dispatcher)
-      return build(options, native.client, options.transformClient === undefined ? native : undefined)
-    }
+    (native) => build(options, native.client, options.transformClient === undefined ? native : undefined)
   )
 
 /**
