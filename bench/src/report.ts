@@ -308,6 +308,15 @@ export const targets = (series: ReadonlyArray<Series>): Array<Target> => {
       "<= 1.10×"
     )
   }
+  const bundledFirst = m("stream1k:nexos-app-bundled", "firstMs")
+  const bundledRatio = ratio(bundledFirst, openaiFirst)
+  atMost(
+    "first 1k stream in a fresh process, the app bundled with esbuild (nexos-app-bundled) vs unbundled openai create()",
+    bundledRatio,
+    1.0,
+    bundledRatio === undefined ? "" : `${times(bundledRatio)} (${ms(bundledFirst!)} ms vs ${ms(openaiFirst!)} ms)`,
+    "<= 1.00×"
+  )
   return out
 }
 

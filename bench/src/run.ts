@@ -143,7 +143,7 @@ const plans = (): Array<Array<Plan>> => {
       args: streamArgs(variant, 20000, "burst", w20, i20),
       runs: RUNS
     })))
-    groups.push(STREAM_VARIANTS.map((variant) => ({
+    groups.push([...STREAM_VARIANTS, "nexos-app", "nexos-app-bundled"].map((variant) => ({
       id: `stream1k:${variant}`,
       group: "stream1k",
       variant,

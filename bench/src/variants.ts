@@ -25,6 +25,7 @@ import type * as ChatCompletionChunk from "@nexos-effect/schema/ChatCompletionCh
 import type * as ChatCompletionRequest from "@nexos-effect/schema/ChatCompletionRequest"
 import type * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
+import * as Fs from "node:fs"
 import * as V8 from "node:v8"
 import * as Vm from "node:vm"
 import { maxRssMB, mean, now, numberFlag, rssMB, stringFlag } from "./common.js"
@@ -305,6 +306,19 @@ const loadNexosUndiciClient = async () => {
   return { Effect, Stream, runtime, service }
 }
 
+// ---- the bench's app (src/app.ts), unbundled (dist/app.js) or bundled with esbuild (dist/app.bundle.mjs)
+
+const loadApp = async (file: "app.js" | "app.bundle.mjs") => {
+  if (!Fs.existsSync(new globalThis.URL(`./${file}`, import.meta.url))) {
+    throw new Error(`bench/dist/${file} is missing: run pnpm build (it bundles the app: bench/scripts/bundle.mjs)`)
+  }
+  const app =
+    await (import(new globalThis.URL(`./${file}`, import.meta.url).href) as Promise<typeof import("./app.js")>)
+  const started = await app.start(ORIGIN)
+  disposers.push(started.dispose)
+  return (n: number) => started.stream(chatStreamRequest, mockHeaders(n))
+}
+
 const chatRequest: ChatCompletionRequest.ChatCompletionRequest = plainBody
 const chatStreamRequest: ChatCompletionRequest.ChatCompletionRequest = streamBody
 
@@ -380,6 +394,10 @@ const streamVariants: Record<string, () => Promise<StreamRun>> = {
     return (n) =>
       runtime.runPromise(count(service.chat.completions.stream(chatStreamRequest, { headers: mockHeaders(n) })))
   },
+  /** The bench's app (the client on `layerUndici`, imported through the packages' entry points), unbundled. */
+  "nexos-app": () => loadApp("app.js"),
+  /** The same app bundled with esbuild into one file, as the root README says to: the module load is one file. */
+  "nexos-app-bundled": () => loadApp("app.bundle.mjs"),
   /** The full client: `service.chat.completions.stream(request)` -> events counted. */
   "nexos-client-stream": async () => {
     const { Stream, runtime, service } = await loadNexosClient()

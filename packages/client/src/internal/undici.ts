@@ -287,6 +287,9 @@ export type Send = (
 
 const sendRequest: Send = (dispatcher, options) => dispatcher.request(options)
 
+/** undici's entry, named through a variable so that a bundler does not inline the whole package for a fallback. */
+const undiciEntry = "undici"
+
 /**
  * A new `Agent` and the `request` that goes with it, from undici's own modules: 26 files where `import("undici")`
  * loads 111 (fetch, WebSocket, cache, mocks), which is a sixth of a fresh process's first request. Falls back to the
@@ -300,7 +303,11 @@ export const defaultAgent: Effect.Effect<{ readonly agent: Undici.Dispatcher; re
         send: (dispatcher: Undici.Dispatcher, options: Undici.Dispatcher.RequestOptions) =>
           request.default.call(dispatcher, options)
       }),
-      () => import("undici").then((undici) => ({ agent: new undici.Agent(), send: sendRequest }))
+      () =>
+        (import(undiciEntry) as Promise<typeof Undici>).then((undici) => ({
+          agent: new undici.Agent(),
+          send: sendRequest
+        }))
     )
 )
 
