@@ -107,6 +107,20 @@ describe("idle timeout: any bytes count", () => {
       assert.strictEqual(tookMs, 15_000)
       assert.strictEqual(timeout.bodyBytes, data.length)
     }))
+  it.effect("a consumer slower than idleTimeout never times out: only waits for bytes count", () =>
+    Effect.gen(function*() {
+      const pieces = [data, data, data, "data: [DONE]\n\n"]
+      const { client } = yield* withClient([{ pieces, headers: sse }], {
+        firstChunkTimeout: "3 seconds",
+        idleTimeout: "3 seconds"
+      })
+      const fiber = yield* Effect.fork(Effect.exit(
+        Stream.runForEach(client.chat.completions.stream(request), () => Effect.sleep("10 seconds"))
+      ))
+      const { exit, tookMs } = yield* settle(fiber, "1 second", 100)
+      assert.isTrue(Exit.isSuccess(Exit.flatten(exit)), String(exit))
+      assert.isAtLeast(tookMs, 30_000)
+    }))
 })
 
 describe("deadline: the whole call", () => {

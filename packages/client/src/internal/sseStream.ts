@@ -145,6 +145,6 @@ export const decode = <E, R>(
           ...requestId
         })
     }
-    const watched = watch === undefined ? Watchdog.watch(bytes, watchOptions) : watch(watchOptions)
+    const watched = watch === undefined ? Watchdog.watchPulls(bytes, watchOptions) : watch(watchOptions)
     return decodeBytes(watched, options, now)
   }))
